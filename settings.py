@@ -1,0 +1,73 @@
+"""The one place configuration comes from: environment variables prefixed `OMS_` (or a `.env` file)."""
+
+from datetime import timedelta
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob of the OMS. Defaults run the embedded stack on loopback."""
+
+    model_config = SettingsConfigDict(env_prefix="OMS_", env_file=".env", extra="ignore")
+
+    # PostgreSQL. Unset: `make run` starts an embedded server and fills this in for its children.
+    database_url: str | None = None
+    db_pool_size: int = 10
+    db_max_overflow: int = 20
+
+    # Temporal
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    temporal_api_key: str | None = None
+    temporal_tls: bool = False
+    task_queue: str = "orders"
+    temporal_ui_url: str = "http://127.0.0.1:8233"
+
+    # HTTP API
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+
+    # The embedded stack of `make run`
+    data_dir: Path = Path(".oms")
+    temporal_ui_port: int = 8233
+    postgres_port: int = 5433
+
+    # Order workflow behaviour
+    backorder_window: timedelta = timedelta(days=7)
+    backorder_recheck: timedelta = timedelta(hours=1)
+    delivery_window: timedelta = timedelta(days=30)
+    reconcile_interval: timedelta = timedelta(seconds=30)
+    reconcile_grace: timedelta = timedelta(seconds=30)
+
+    # Simulated outside world: latency of each step, and of the carrier's delivery
+    sim_step_latency: timedelta = timedelta(milliseconds=200)
+    sim_delivery_delay: timedelta = timedelta(seconds=2)
+    sim_failure_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+
+    @field_validator("database_url")
+    @classmethod
+    def _use_psycopg3(cls, url: str | None) -> str | None:
+        """Accept any PostgreSQL URL; SQLAlchemy must talk to it through psycopg 3."""
+        if url is None:
+            return None
+        for prefix in ("postgresql+psycopg2://", "postgresql://", "postgres://"):
+            if url.startswith(prefix):
+                return "postgresql+psycopg://" + url.removeprefix(prefix)
+        if not url.startswith("postgresql+psycopg://"):
+            raise ValueError("must be a postgresql:// URL")
+        return url
+
+    def require_database_url(self) -> str:
+        """The database URL, or a clear error telling how to provide one."""
+        if self.database_url is None:
+            raise RuntimeError("OMS_DATABASE_URL is not set (make run sets it for the embedded server)")
+        return self.database_url
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()
