@@ -57,9 +57,7 @@ class ReservationRecord(Base):
     """Stock held for an order: `open` until `released` (compensation) or `shipped`."""
 
     __tablename__ = "reservations"
-    __table_args__ = (
-        Index("ix_reservations_open_sku", "sku", postgresql_where="status = 'open'"),
-    )
+    __table_args__ = (Index("ix_reservations_open_sku", "sku", postgresql_where="status = 'open'"),)
 
     order_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     sku: Mapped[str] = mapped_column(ForeignKey("inventory_items.sku"), primary_key=True)
@@ -90,13 +88,16 @@ class OrderRecord(Base):
     status_reason: Mapped[str | None] = mapped_column(Text, default=None)
     idempotency_key: Mapped[str | None] = mapped_column(String(255), unique=True, default=None)
     request_hash: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer, default=0)  # seq of the last history row applied
     created_at: Mapped[datetime] = mapped_column(Timestamp)
     updated_at: Mapped[datetime] = mapped_column(Timestamp)
 
     lines: Mapped[list["OrderLineRecord"]] = relationship(
         order_by="OrderLineRecord.line_no", lazy="raise"
     )
-    history: Mapped[list["HistoryRecord"]] = relationship(order_by="HistoryRecord.seq", lazy="raise")
+    history: Mapped[list["HistoryRecord"]] = relationship(
+        order_by="HistoryRecord.seq", lazy="raise"
+    )
     shipments: Mapped[list["ShipmentRecord"]] = relationship(lazy="raise")
 
 

@@ -1,4 +1,4 @@
-"""Temporal payloads: what lives in workflow history. Durable: fields are only ever added, with defaults."""
+"""Temporal payloads: they live in workflow history, so fields are only added, with defaults."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -90,7 +90,7 @@ class OrderResult:
 
 @dataclass(frozen=True, kw_only=True)
 class OrderState:
-    """The `status` query: the live status, why, the transitions so far and what the order waits for."""
+    """The `status` query: live status, its reason, the transitions so far, what it waits for."""
 
     status: OrderStatus
     reason: str | None
@@ -113,7 +113,7 @@ class CancelAccepted:
 
 @dataclass(frozen=True, kw_only=True)
 class StockChanged:
-    """Signal `stock_changed`: stock of these SKUs grew, a backordered order should try again now."""
+    """Signal `stock_changed`: these SKUs got stock; a backordered order tries again now."""
 
     skus: list[str] = field(default_factory=list)
 

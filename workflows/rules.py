@@ -50,3 +50,34 @@ def cancel_refusal(status: OrderStatus, shipping: bool) -> str | None:
 def order_total(lines: Iterable[OrderLine]) -> int:
     """Total in minor units: the sum of quantity × unit price."""
     return sum(line.quantity * line.unit_price for line in lines)
+
+
+ZERO_DECIMAL_CURRENCIES = frozenset(
+    {
+        "BIF",
+        "CLP",
+        "DJF",
+        "GNF",
+        "ISK",
+        "JPY",
+        "KMF",
+        "KRW",
+        "PYG",
+        "RWF",
+        "UGX",
+        "VND",
+        "VUV",
+        "XAF",
+        "XOF",
+        "XPF",
+    }
+)
+
+
+def format_money(amount: int, currency: str) -> str:
+    """Minor units for people: 3998 EUR -> '39.98 EUR', 500 JPY -> '500 JPY'."""
+    if currency in ZERO_DECIMAL_CURRENCIES:
+        return f"{amount} {currency}"
+    sign = "-" if amount < 0 else ""
+    whole, cents = divmod(abs(amount), 100)
+    return f"{sign}{whole}.{cents:02d} {currency}"

@@ -40,6 +40,7 @@ def upgrade() -> None:
     sa.Column('status_reason', sa.Text(), nullable=True),
     sa.Column('idempotency_key', sa.String(length=255), nullable=True),
     sa.Column('request_hash', sa.String(length=64), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),

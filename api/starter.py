@@ -1,0 +1,66 @@
+"""Starting an order's workflow: shared by the API and the reconciler, idempotent by design."""
+
+from contextlib import suppress
+
+from temporalio.client import Client
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from db.models import OrderRecord
+from settings import Settings
+from workflows.contracts import (
+    CUSTOMER_ID,
+    ORDER_STATUS,
+    Address,
+    OrderInput,
+    OrderLine,
+    OrderStatus,
+    order_workflow_id,
+)
+from workflows.order import OrderWorkflow
+from workflows.steps import describe, stock_lines
+
+
+async def start_order(client: Client, order: OrderInput, task_queue: str) -> None:
+    """Start `order-{id}` unless it exists: a running one is reused, a closed one never restarts."""
+    # A closed one raises WorkflowAlreadyStartedError: this start was a late duplicate.
+    with suppress(WorkflowAlreadyStartedError):
+        await client.start_workflow(
+            OrderWorkflow.run,
+            order,
+            id=order_workflow_id(order.order_id),
+            task_queue=task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            search_attributes=TypedSearchAttributes(
+                [
+                    SearchAttributePair(CUSTOMER_ID, order.customer_id),
+                    SearchAttributePair(ORDER_STATUS, OrderStatus.PENDING.value),
+                ]
+            ),
+            static_summary=f"Order {order.order_id}: {describe(stock_lines(order))}",
+        )
+
+
+def order_input(record: OrderRecord, settings: Settings) -> OrderInput:
+    """The workflow's input, built from the stored order (lines must be loaded)."""
+    return OrderInput(
+        order_id=record.id,
+        customer_id=record.customer_id,
+        lines=[
+            OrderLine(sku=line.sku, quantity=line.quantity, unit_price=line.unit_price)
+            for line in record.lines
+        ],
+        currency=record.currency,
+        total=record.total,
+        payment_token=record.payment_token,
+        shipping_address=Address(**record.shipping_address),
+        backorder_window_s=settings.backorder_window.total_seconds(),
+        backorder_recheck_s=settings.backorder_recheck.total_seconds(),
+        delivery_window_s=settings.delivery_window.total_seconds(),
+    )

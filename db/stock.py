@@ -1,0 +1,161 @@
+"""Stock: reservations, releases, shipments and on-hand changes, each in the caller's transaction.
+
+Every path locks the SKU rows it touches with `SELECT ... ORDER BY sku FOR UPDATE` first, so two
+transactions always lock in the same order (no deadlocks), and the table's CHECK makes an oversell
+impossible even if this code were wrong.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import InventoryRecord, MovementRecord, ReservationRecord
+
+
+class UnknownSku(LookupError):
+    """The inventory has never heard of this SKU."""
+
+
+class StockConflict(ValueError):
+    """The change would take `on_hand` below what is reserved."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Wanted:
+    sku: str
+    quantity: int
+
+
+_ADD_RESERVED = text(
+    "UPDATE inventory_items AS i SET reserved = i.reserved + v.qty, updated_at = now() "
+    "FROM unnest(CAST(:skus AS text[]), CAST(:qtys AS int[])) AS v(sku, qty) WHERE i.sku = v.sku"
+)
+_BOOK_OUT = text(
+    "UPDATE inventory_items AS i "
+    "SET on_hand = i.on_hand - v.qty, reserved = i.reserved - v.qty, updated_at = now() "
+    "FROM unnest(CAST(:skus AS text[]), CAST(:qtys AS int[])) AS v(sku, qty) WHERE i.sku = v.sku"
+)
+_SET_RESERVATIONS = text(
+    "UPDATE reservations SET status = :new WHERE order_id = :order_id AND status = 'open' "
+    "RETURNING sku, quantity"
+)
+
+
+class StockRepository:
+    """Inventory operations on one session; the caller owns the transaction."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get(self, sku: str) -> InventoryRecord | None:
+        return await self._session.get(InventoryRecord, sku)
+
+    async def unknown_skus(self, skus: Sequence[str]) -> list[str]:
+        """The SKUs among `skus` the inventory does not know, in the given order."""
+        known = set(
+            await self._session.scalars(
+                select(InventoryRecord.sku).where(InventoryRecord.sku.in_(skus))
+            )
+        )
+        return [sku for sku in skus if sku not in known]
+
+    async def reserve(self, order_id: str, wanted: Sequence[Wanted]) -> list[str]:
+        """Reserve all lines or none; returns the short SKUs (empty: reserved, now or before)."""
+        if await self._has_reservations(order_id):
+            return []  # a retry after a lost reply: the first attempt committed
+        rows = await self._lock([w.sku for w in wanted])
+        missing = [
+            w.sku
+            for w in wanted
+            if w.sku not in rows or rows[w.sku].on_hand - rows[w.sku].reserved < w.quantity
+        ]
+        if missing:
+            return missing
+        skus, qtys = [w.sku for w in wanted], [w.quantity for w in wanted]
+        await self._session.execute(_ADD_RESERVED, {"skus": skus, "qtys": qtys})
+        self._session.add_all(
+            ReservationRecord(order_id=order_id, sku=w.sku, quantity=w.quantity, status="open")
+            for w in wanted
+        )
+        await self._session.flush()  # the primary key refuses a concurrent duplicate attempt
+        return []
+
+    async def release(self, order_id: str) -> None:
+        """Give back the order's open reservations (compensation). Idempotent."""
+        taken = await self._close_reservations(order_id, "released")
+        if taken:
+            await self._session.execute(
+                _ADD_RESERVED, {"skus": list(taken), "qtys": [-q for q in taken.values()]}
+            )
+
+    async def ship(self, order_id: str) -> None:
+        """The reserved units leave: on_hand and reserved drop, written as movements. Idempotent."""
+        taken = await self._close_reservations(order_id, "shipped")
+        if not taken:
+            return
+        await self._session.execute(_BOOK_OUT, {"skus": list(taken), "qtys": list(taken.values())})
+        self._session.add_all(
+            MovementRecord(
+                sku=sku, delta=-qty, reason="shipment", actor="workflow", order_id=order_id
+            )
+            for sku, qty in taken.items()
+        )
+
+    async def set_on_hand(self, sku: str, on_hand: int, actor: str) -> InventoryRecord:
+        """Set on_hand (creating the SKU if new), written as a movement of the difference."""
+        rows = await self._lock([sku])
+        if (item := rows.get(sku)) is None:
+            item = InventoryRecord(sku=sku, on_hand=0, reserved=0)
+            self._session.add(item)
+        return await self._move(item, on_hand - item.on_hand, "stock count", actor)
+
+    async def adjust(self, sku: str, delta: int, reason: str, actor: str) -> InventoryRecord:
+        """Add `delta` (negative to remove) to an existing SKU's on_hand, as a movement."""
+        item = (await self._lock([sku])).get(sku)
+        if item is None:
+            raise UnknownSku(sku)
+        return await self._move(item, delta, reason, actor)
+
+    async def _move(
+        self, item: InventoryRecord, delta: int, reason: str, actor: str
+    ) -> InventoryRecord:
+        if item.on_hand + delta < item.reserved:
+            raise StockConflict(
+                f"on_hand would be {item.on_hand + delta}, below the {item.reserved} reserved"
+            )
+        if delta != 0:
+            item.on_hand += delta
+            self._session.add(MovementRecord(sku=item.sku, delta=delta, reason=reason, actor=actor))
+        await self._session.flush()
+        return item
+
+    async def _has_reservations(self, order_id: str) -> bool:
+        found = await self._session.scalar(
+            select(ReservationRecord.sku).where(ReservationRecord.order_id == order_id).limit(1)
+        )
+        return found is not None
+
+    async def _lock(self, skus: Sequence[str]) -> dict[str, InventoryRecord]:
+        """Lock SKU rows in a stable order: the rule that keeps concurrent orders deadlock-free."""
+        rows = await self._session.scalars(
+            select(InventoryRecord)
+            .where(InventoryRecord.sku.in_(sorted(set(skus))))
+            .order_by(InventoryRecord.sku)
+            .with_for_update()
+        )
+        return {row.sku: row for row in rows}
+
+    async def _close_reservations(self, order_id: str, new_status: str) -> dict[str, int]:
+        """Move the order's open reservations to `new_status`; returns what they held, by SKU."""
+        open_skus = await self._session.scalars(
+            select(ReservationRecord.sku).where(
+                ReservationRecord.order_id == order_id, ReservationRecord.status == "open"
+            )
+        )
+        await self._lock(list(open_skus))  # inventory rows first, as everywhere
+        closed = await self._session.execute(
+            _SET_RESERVATIONS, {"new": new_status, "order_id": order_id}
+        )
+        return {row.sku: row.quantity for row in closed}

@@ -1,0 +1,173 @@
+"""One function per order step: its activity, timeouts, retries, undo and UI summary.
+
+Activities are called by name, so this module (like the workflow) imports no database or HTTP code.
+"""
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, TimeoutError
+
+from workflows.contracts import (
+    AuthorizePaymentInput,
+    CapturePaymentInput,
+    DeliveryInput,
+    OrderInput,
+    OrderRef,
+    PaymentResult,
+    RecordStatusInput,
+    ReserveStockInput,
+    ReserveStockResult,
+    ShipInput,
+    Shipment,
+    StockLine,
+    WarehouseInput,
+    WarehouseResult,
+)
+from workflows.rules import format_money
+from workflows.saga import Saga
+
+R = TypeVar("R")
+
+# Our own database: retry until it answers (a restart of PostgreSQL must not fail an order).
+OWN_DB = RetryPolicy(
+    initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=10)
+)
+# Outside systems: transient errors retry for a while, business refusals never.
+OUTSIDE = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    maximum_interval=timedelta(seconds=30),
+    non_retryable_error_types=["PaymentDeclined"],
+)
+SHORT = timedelta(seconds=10)
+OUTSIDE_CALL = timedelta(seconds=30)
+OUTSIDE_GIVE_UP = timedelta(minutes=10)
+
+
+async def _call(name: str, arg: object, result_type: type[R], summary: str, outside: bool) -> R:
+    options: dict[str, Any] = (
+        {"start_to_close_timeout": OUTSIDE_CALL, "schedule_to_close_timeout": OUTSIDE_GIVE_UP}
+        if outside
+        else {"start_to_close_timeout": SHORT}
+    )
+    result: R = await workflow.execute_activity(
+        name,
+        arg,
+        result_type=result_type,
+        retry_policy=OUTSIDE if outside else OWN_DB,
+        summary=summary,
+        **options,
+    )
+    return result
+
+
+async def _undo(name: str, order_id: str, summary: str) -> None:
+    """Compensations retry until they succeed: an undo that gives up would lose stock or money."""
+    await workflow.execute_activity(
+        name,
+        OrderRef(order_id=order_id),
+        start_to_close_timeout=OUTSIDE_CALL,
+        retry_policy=OWN_DB,
+        summary=summary,
+    )
+
+
+def stock_lines(order: OrderInput) -> list[StockLine]:
+    return [StockLine(sku=line.sku, quantity=line.quantity) for line in order.lines]
+
+
+def describe(lines: Sequence[StockLine], limit: int = 3) -> str:
+    """'2 × SKU-RED-M, 1 × SKU-BLUE-L and 4 more': what a person reads in the Temporal UI."""
+    shown = ", ".join(f"{line.quantity} × {line.sku}" for line in lines[:limit])
+    return shown if len(lines) <= limit else f"{shown} and {len(lines) - limit} more"
+
+
+async def reserve(order: OrderInput, saga: Saga) -> list[str]:
+    """Reserve every line or none; returns the SKUs that are short (empty when reserved)."""
+    lines = stock_lines(order)
+    saga.register("release_stock", lambda: _undo("release_stock", order.order_id, "Release stock"))
+    request = ReserveStockInput(order_id=order.order_id, lines=lines)
+    result = await _call(
+        "reserve_stock", request, ReserveStockResult, f"Reserve {describe(lines)}", outside=False
+    )
+    return result.missing
+
+
+async def authorize(order: OrderInput, saga: Saga) -> None:
+    saga.register(
+        "void_authorization", lambda: _undo("void_payment", order.order_id, "Void authorization")
+    )
+    request = AuthorizePaymentInput(
+        order_id=order.order_id,
+        token=order.payment_token,
+        amount=order.total,
+        currency=order.currency,
+    )
+    money = format_money(order.total, order.currency)
+    await _call("authorize_payment", request, PaymentResult, f"Authorize {money}", outside=True)
+
+
+async def pick(order: OrderInput, saga: Saga) -> None:
+    saga.register("cancel_pick", lambda: _undo("cancel_pick", order.order_id, "Cancel pick list"))
+    request = WarehouseInput(order_id=order.order_id, lines=stock_lines(order))
+    await _call("pick_order", request, WarehouseResult, f"Pick {describe(request.lines)}", True)
+
+
+async def pack(order: OrderInput, saga: Saga) -> None:
+    saga.register("cancel_pack", lambda: _undo("cancel_pack", order.order_id, "Unpack parcel"))
+    request = WarehouseInput(order_id=order.order_id, lines=stock_lines(order))
+    await _call("pack_order", request, WarehouseResult, f"Pack {describe(request.lines)}", True)
+
+
+async def ship(order: OrderInput, saga: Saga) -> Shipment:
+    """Buy the label, then book the units out of the building (on_hand and reserved both drop)."""
+    saga.register("void_label", lambda: _undo("void_shipment", order.order_id, "Void label"))
+    city = f"{order.shipping_address.city}, {order.shipping_address.country}"
+    request = ShipInput(
+        order_id=order.order_id, address=order.shipping_address, lines=stock_lines(order)
+    )
+    shipment = await _call("create_shipment", request, Shipment, f"Ship to {city}", outside=True)
+    ref = OrderRef(order_id=order.order_id)
+    await _call("ship_stock", ref, type(None), f"Book out {describe(request.lines)}", outside=False)
+    return shipment
+
+
+async def capture(order: OrderInput, saga: Saga) -> None:
+    del saga  # nothing new to undo: the authorization's void is registered already
+    request = CapturePaymentInput(
+        order_id=order.order_id, amount=order.total, currency=order.currency
+    )
+    money = format_money(order.total, order.currency)
+    await _call("capture_payment", request, PaymentResult, f"Capture {money}", outside=True)
+
+
+async def await_delivery(order: OrderInput, shipment: Shipment) -> bool:
+    """Ask the carrier until it confirms delivery; False when the delivery window passes first."""
+    try:
+        await workflow.execute_activity(
+            "confirm_delivery",
+            DeliveryInput(order_id=order.order_id, shipment_id=shipment.shipment_id),
+            start_to_close_timeout=OUTSIDE_CALL,
+            schedule_to_close_timeout=timedelta(seconds=order.delivery_window_s),
+            retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=10)),
+            summary=f"Await delivery of {shipment.tracking_number}",
+        )
+    except ActivityError as err:
+        if isinstance(err.cause, TimeoutError):
+            return False
+        raise
+    return True
+
+
+def delivered(shipment: Shipment) -> Shipment:
+    return replace(shipment, status="delivered")
+
+
+async def record_status(record: RecordStatusInput) -> None:
+    """Keep the read model (order row + history row) current; idempotent by (order, seq)."""
+    summary = f"Record {record.entry.status}"
+    await _call("record_status", record, type(None), summary, outside=False)
