@@ -1,0 +1,66 @@
+"""Payments through a gateway interface; the workflow never knows which gateway it is."""
+
+from typing import Protocol
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from workflows.contracts import AuthorizePaymentInput, CapturePaymentInput, OrderRef, PaymentResult
+
+
+class PaymentDeclined(Exception):
+    """The gateway refused the payment: a business outcome, never retried."""
+
+
+class PaymentGateway(Protocol):
+    """What a real payment gateway adapter implements. Every call is idempotent by `key`."""
+
+    async def authorize(
+        self, order_id: str, token: str, amount: int, currency: str, key: str
+    ) -> str:
+        """Hold `amount`; returns the payment id; raises PaymentDeclined."""
+        ...
+
+    async def capture(self, order_id: str, amount: int, currency: str, key: str) -> str:
+        """Take the held money; returns the payment id."""
+        ...
+
+    async def void(self, order_id: str, key: str) -> None:
+        """Release the hold (no-op when nothing was authorized)."""
+        ...
+
+
+class PaymentActivities:
+    """Authorize, capture and void with idempotency keys `{order_id}:{step}`."""
+
+    def __init__(self, gateway: PaymentGateway) -> None:
+        self._gateway = gateway
+
+    @activity.defn
+    async def authorize_payment(self, input: AuthorizePaymentInput) -> PaymentResult:
+        """Authorize the order total; a decline is final."""
+        try:
+            payment_id = await self._gateway.authorize(
+                input.order_id,
+                input.token,
+                input.amount,
+                input.currency,
+                f"{input.order_id}:authorize",
+            )
+        except PaymentDeclined as declined:
+            raise ApplicationError(
+                str(declined), type="PaymentDeclined", non_retryable=True
+            ) from None
+        return PaymentResult(payment_id=payment_id)
+
+    @activity.defn
+    async def capture_payment(self, input: CapturePaymentInput) -> PaymentResult:
+        """Capture the authorized amount once the goods shipped."""
+        key = f"{input.order_id}:capture"
+        payment_id = await self._gateway.capture(input.order_id, input.amount, input.currency, key)
+        return PaymentResult(payment_id=payment_id)
+
+    @activity.defn
+    async def void_payment(self, input: OrderRef) -> None:
+        """Compensation: release the authorization."""
+        await self._gateway.void(input.order_id, f"{input.order_id}:void")

@@ -1,0 +1,52 @@
+"""Finishes what a crash or a Temporal outage left half-done: a stored order with no workflow.
+
+The API commits the order row, then starts its workflow. If the process dies (or Temporal is down)
+in between and the storefront never retries, the row would wait forever. Every few seconds this
+starts the workflow of each `pending` order older than a grace period; starting is idempotent, so
+an order that already has a workflow is left as it is.
+"""
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from temporalio.client import Client
+
+from api.starter import order_input, start_order
+from db.models import OrderRecord
+from db.session import SessionFactory
+from settings import Settings
+from workflows.contracts import OrderStatus
+
+log = logging.getLogger(__name__)
+BATCH = 200
+
+
+async def reconcile_once(client: Client, sessions: SessionFactory, settings: Settings) -> int:
+    """Start the workflows of stale `pending` orders; returns how many were (re)started."""
+    cutoff = datetime.now(UTC) - settings.reconcile_grace
+    async with sessions() as session:
+        stale = await session.scalars(
+            select(OrderRecord)
+            .where(OrderRecord.status == OrderStatus.PENDING.value, OrderRecord.created_at < cutoff)
+            .order_by(OrderRecord.created_at)
+            .limit(BATCH)
+            .options(selectinload(OrderRecord.lines))
+        )
+        orders = list(stale)
+    for order in orders:
+        await start_order(client, order_input(order, settings), settings.task_queue)
+    return len(orders)
+
+
+async def reconcile_forever(client: Client, sessions: SessionFactory, settings: Settings) -> None:
+    """Run `reconcile_once` every `reconcile_interval`; an error is logged and tried next round."""
+    while True:
+        try:
+            if started := await reconcile_once(client, sessions, settings):
+                log.info("reconciler: ensured workflows for %d pending orders", started)
+        except Exception:
+            log.exception("reconciler round failed; trying again next round")
+        await asyncio.sleep(settings.reconcile_interval.total_seconds())

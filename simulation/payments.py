@@ -1,0 +1,64 @@
+"""A payment gateway simulated in PostgreSQL: `tok_declined` is declined, other tokens authorize."""
+
+from uuid import uuid4
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+
+from activities.payments import PaymentDeclined
+from db.models import SimPaymentRecord
+from db.session import SessionFactory
+from simulation.world import SimulationConfig
+
+DECLINED_TOKEN = "tok_declined"
+
+
+class SimulatedPaymentGateway:
+    """Each operation is one row keyed by its idempotency key: a retry finds the first answer."""
+
+    def __init__(self, sessions: SessionFactory, config: SimulationConfig) -> None:
+        self._sessions, self._config = sessions, config
+
+    async def authorize(
+        self, order_id: str, token: str, amount: int, currency: str, key: str
+    ) -> str:
+        await self._config.call("authorize")
+        if token == DECLINED_TOKEN:
+            raise PaymentDeclined("card declined")
+        return await self._record(key, order_id, "authorize", amount, currency)
+
+    async def capture(self, order_id: str, amount: int, currency: str, key: str) -> str:
+        await self._config.call("capture")
+        if await self._find(f"{order_id}:authorize") is None:
+            raise RuntimeError(f"no authorization to capture for order {order_id}")
+        return await self._record(key, order_id, "capture", amount, currency)
+
+    async def void(self, order_id: str, key: str) -> None:
+        await self._config.call("void")
+        authorization = await self._find(f"{order_id}:authorize")
+        if authorization is not None:
+            await self._record(key, order_id, "void", authorization.amount, authorization.currency)
+
+    async def _record(self, key: str, order_id: str, kind: str, amount: int, currency: str) -> str:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                insert(SimPaymentRecord)
+                .values(
+                    idempotency_key=key,
+                    payment_id=str(uuid4()),
+                    order_id=order_id,
+                    kind=kind,
+                    amount=amount,
+                    currency=currency,
+                )
+                .on_conflict_do_nothing()
+            )
+            record = await session.get_one(SimPaymentRecord, key)
+        return record.payment_id
+
+    async def _find(self, key: str) -> SimPaymentRecord | None:
+        async with self._sessions() as session:
+            found: SimPaymentRecord | None = await session.scalar(
+                select(SimPaymentRecord).where(SimPaymentRecord.idempotency_key == key)
+            )
+            return found

@@ -1,0 +1,87 @@
+"""The worker process: builds the activities on one connection pool, runs OrderWorkflow and them."""
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.inventory import InventoryActivities
+from activities.payments import PaymentActivities
+from activities.projection import ProjectionActivities
+from activities.shipping import ShippingActivities
+from activities.warehouse import WarehouseActivities
+from db.session import SessionFactory, create_engine, create_session_factory
+from reconciler import reconcile_forever
+from settings import Settings, get_settings
+from simulation.carrier import SimulatedCarrier
+from simulation.payments import SimulatedPaymentGateway
+from simulation.warehouse import SimulatedWarehouse
+from simulation.world import SimulationConfig
+from workflows.order import OrderWorkflow
+
+
+def build_activities(sessions: SessionFactory, settings: Settings) -> list[Callable[..., object]]:
+    """Every activity of an order, wired to PostgreSQL and the simulated outside world."""
+    world = SimulationConfig.from_settings(settings)
+    inventory = InventoryActivities(sessions)
+    payments = PaymentActivities(SimulatedPaymentGateway(sessions, world))
+    warehouse = WarehouseActivities(SimulatedWarehouse(sessions, world))
+    shipping = ShippingActivities(SimulatedCarrier(sessions, world))
+    projection = ProjectionActivities(sessions)
+    return [
+        inventory.reserve_stock,
+        inventory.release_stock,
+        inventory.ship_stock,
+        payments.authorize_payment,
+        payments.capture_payment,
+        payments.void_payment,
+        warehouse.pick_order,
+        warehouse.pack_order,
+        warehouse.cancel_pick,
+        warehouse.cancel_pack,
+        shipping.create_shipment,
+        shipping.void_shipment,
+        shipping.confirm_delivery,
+        projection.record_status,
+    ]
+
+
+def build_worker(client: Client, sessions: SessionFactory, settings: Settings) -> Worker:
+    """A worker for the `orders` task queue with the order workflow and all its activities."""
+    return Worker(
+        client,
+        task_queue=settings.task_queue,
+        workflows=[OrderWorkflow],
+        activities=build_activities(sessions, settings),
+    )
+
+
+async def connect(settings: Settings) -> Client:
+    """One Temporal client per process (TLS and API key for Temporal Cloud when configured)."""
+    return await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        api_key=settings.temporal_api_key,
+        tls=settings.temporal_tls or settings.temporal_api_key is not None,
+    )
+
+
+async def main() -> None:
+    """Run the worker and the reconciler until interrupted."""
+    settings = get_settings()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    engine = create_engine(settings)
+    sessions = create_session_factory(engine)
+    client = await connect(settings)
+    reconciler = asyncio.create_task(reconcile_forever(client, sessions, settings))
+    try:
+        await build_worker(client, sessions, settings).run()
+    finally:
+        reconciler.cancel()
+        await engine.dispose()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
