@@ -3,7 +3,7 @@
 from typing import Protocol
 
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from workflows.contracts import AuthorizePaymentInput, CapturePaymentInput, OrderRef, PaymentResult
 
@@ -49,7 +49,10 @@ class PaymentActivities:
             )
         except PaymentDeclined as declined:
             raise ApplicationError(
-                str(declined), type="PaymentDeclined", non_retryable=True
+                str(declined),
+                type="PaymentDeclined",
+                non_retryable=True,
+                category=ApplicationErrorCategory.BENIGN,  # a business answer, not a fault
             ) from None
         return PaymentResult(payment_id=payment_id)
 

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from workflows.contracts import DeliveryInput, OrderRef, ShipInput, Shipment
 
@@ -57,4 +57,10 @@ class ShippingActivities:
         wait = None
         if tracking.expected_at is not None:
             wait = max(tracking.expected_at - datetime.now(UTC), timedelta(milliseconds=100))
-        raise ApplicationError("not delivered yet", type="NotDelivered", next_retry_delay=wait)
+        # An expected answer, not a fault: BENIGN keeps it out of error logs and metrics.
+        raise ApplicationError(
+            "not delivered yet",
+            type="NotDelivered",
+            next_retry_delay=wait,
+            category=ApplicationErrorCategory.BENIGN,
+        )
