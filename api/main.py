@@ -1,0 +1,55 @@
+"""The HTTP API v1: `uvicorn api.main:app`. Resources live for the process, made in the lifespan."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from temporalio.client import Client
+
+from api.deps import Resources
+from api.errors import install_error_handlers
+from api.routes import health, inventory, orders
+from db.session import create_engine, create_session_factory
+from settings import Settings, get_settings
+
+
+async def open_resources(settings: Settings) -> Resources:
+    """ONE engine, session factory and Temporal client for the whole process."""
+    engine = create_engine(settings)
+    # Lazy: the API starts (and /healthz tells) while Temporal is down; calls connect on use.
+    temporal = await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        api_key=settings.temporal_api_key,
+        tls=settings.temporal_tls or settings.temporal_api_key is not None,
+        lazy=True,
+    )
+    sessions = create_session_factory(engine)
+    return Resources(settings=settings, engine=engine, sessions=sessions, temporal=temporal)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The application; settings default to the environment (OMS_*), read at startup."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        resources = await open_resources(settings or get_settings())
+        app.state.resources = resources
+        try:
+            yield
+        finally:
+            await resources.engine.dispose()
+
+    app = FastAPI(
+        title="Order management API",
+        version="1",
+        summary="Place, follow and cancel orders; keep stock. Money is integer minor units.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    for module in (orders, inventory, health):
+        app.include_router(module.router)
+    return app
+
+
+app = create_app()

@@ -1,0 +1,220 @@
+"""Orders: place one (idempotently), read one, list a page, cancel one."""
+
+import logging
+from datetime import timedelta
+from http import HTTPStatus
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, HTTPException, Query, Response
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import (
+    Client,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.cursor import BadCursor, decode_cursor, encode_cursor
+from api.deps import SessionDep, SettingsDep, TemporalDep
+from api.errors import WorkflowUnavailable, field_error, invalid
+from api.mapping import request_hash, to_order_public, to_order_record
+from api.schemas import CancelCreate, OrderCreate, OrderPublic, OrdersPublic, Problem
+from api.starter import order_input, start_order
+from db.models import OrderRecord
+from db.orders import OrderRepository, PagePosition
+from db.stock import StockRepository
+from settings import Settings
+from workflows.contracts import CancelRequest, OrderStatus, order_workflow_id
+from workflows.order import OrderWorkflow
+from workflows.rules import TERMINAL
+
+log = logging.getLogger(__name__)
+Responses = dict[int | str, dict[str, Any]]
+router = APIRouter(prefix="/v1/orders", tags=["orders"])
+
+CANCEL_WAIT = timedelta(seconds=10)  # the update returns at once when a worker is up
+IdempotencyKey = Annotated[
+    str | None, Header(alias="Idempotency-Key", min_length=1, max_length=255)
+]
+NOT_FOUND: Responses = {404: {"model": Problem, "description": "No such order"}}
+
+
+@router.post(
+    "",
+    status_code=HTTPStatus.ACCEPTED,
+    responses={409: {"model": Problem}, 503: {"model": Problem}},
+)
+async def place_order(
+    body: OrderCreate,
+    response: Response,
+    session: SessionDep,
+    temporal: TemporalDep,
+    settings: SettingsDep,
+    idempotency_key: IdempotencyKey = None,
+) -> OrderPublic:
+    """Place an order: stored as `pending`, then its workflow starts. Retry with the same key."""
+    _refuse_duplicate_skus(body)
+    order = await _stored_or_new(session, body, idempotency_key)
+    if order.status == OrderStatus.PENDING:  # a replay may find a workflow that never started
+        await _start(temporal, order, settings)
+    response.headers["Location"] = f"/v1/orders/{order.id}"
+    return to_order_public(order)
+
+
+@router.get("/{order_id}", responses=NOT_FOUND)
+async def get_order(order_id: str, session: SessionDep) -> OrderPublic:
+    """One order from the read model: status, lines, history and shipments."""
+    return to_order_public(await _get_or_404(session, order_id))
+
+
+@router.get("")
+async def list_orders(
+    session: SessionDep,
+    status: OrderStatus | None = None,
+    customer_id: Annotated[str | None, Query(max_length=128)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> OrdersPublic:
+    """Orders newest first, filtered by status and customer; follow `next_cursor` for more."""
+    after = _position(cursor)
+    rows = await OrderRepository(session).page(status, customer_id, limit + 1, after)
+    page, more = rows[:limit], len(rows) > limit
+    next_cursor = None
+    if more:
+        last = page[-1]
+        next_cursor = encode_cursor(PagePosition(created_at=last.created_at, order_id=last.id))
+    return OrdersPublic(items=[to_order_public(o) for o in page], next_cursor=next_cursor)
+
+
+@router.post(
+    "/{order_id}/cancel",
+    status_code=HTTPStatus.ACCEPTED,
+    responses={**NOT_FOUND, 409: {"model": Problem}, 503: {"model": Problem}},
+)
+async def cancel_order(
+    order_id: str, body: CancelCreate, session: SessionDep, temporal: TemporalDep
+) -> OrderPublic:
+    """Cancel an order; it reaches `cancelled` once its steps are undone. 409 once it shipped."""
+    await _get_or_404(session, order_id)
+    running = await _request_cancel(temporal, order_id, body)
+    session.expunge_all()  # the workflow may have moved the order meanwhile: read it afresh
+    order = await _get_or_404(session, order_id)
+    if not running and order.status in TERMINAL:
+        raise HTTPException(HTTPStatus.CONFLICT, f"order is already {order.status}")
+    if not running:
+        raise HTTPException(
+            HTTPStatus.SERVICE_UNAVAILABLE,
+            "the order's workflow has not started yet; retry shortly",
+            headers={"Retry-After": "5"},
+        )
+    return to_order_public(order)
+
+
+def _refuse_duplicate_skus(body: OrderCreate) -> None:
+    """One line per SKU: a second line for the same SKU is refused, naming where it is."""
+    first: dict[str, int] = {}
+    errors = []
+    for no, line in enumerate(body.lines):
+        if line.sku in first:
+            msg = f"SKU {line.sku!r} is already ordered in line {first[line.sku]}"
+            errors.append(field_error(("body", "lines", no, "sku"), msg, "duplicate_sku", line.sku))
+        first.setdefault(line.sku, no)
+    if errors:
+        raise invalid(errors)
+
+
+async def _refuse_unknown_skus(session: AsyncSession, body: OrderCreate) -> None:
+    unknown = set(await StockRepository(session).unknown_skus([line.sku for line in body.lines]))
+    errors = [
+        field_error(
+            ("body", "lines", no, "sku"), f"unknown SKU {line.sku!r}", "unknown_sku", line.sku
+        )
+        for no, line in enumerate(body.lines)
+        if line.sku in unknown
+    ]
+    if errors:
+        raise invalid(errors)
+
+
+async def _stored_or_new(session: AsyncSession, body: OrderCreate, key: str | None) -> OrderRecord:
+    """The order this key already placed, else a new one in one transaction."""
+    orders = OrderRepository(session)
+    if key is not None and (stored := await orders.by_idempotency_key(key)) is not None:
+        return _replay(stored, body)
+    await _refuse_unknown_skus(session, body)
+    order = to_order_record(body, key)
+    try:
+        await orders.create(order)
+        await session.commit()
+    except IntegrityError:
+        await session.rollback()
+        # The unique key decides between concurrent requests: the loser answers with the winner.
+        if key is None or (stored := await orders.by_idempotency_key(key)) is None:
+            raise
+        return _replay(stored, body)
+    return order
+
+
+def _replay(stored: OrderRecord, body: OrderCreate) -> OrderRecord:
+    if stored.request_hash != request_hash(body):
+        raise HTTPException(
+            HTTPStatus.CONFLICT,
+            "this Idempotency-Key was already used for a different request body",
+        )
+    return stored
+
+
+async def _start(client: Client, order: OrderRecord, settings: Settings) -> None:
+    try:
+        await start_order(client, order_input(order, settings), settings.task_queue)
+    except (RPCError, RuntimeError) as err:  # RuntimeError: the lazy client could not connect
+        log.warning("order %s stored but not started: %s", order.id, err)
+        raise WorkflowUnavailable(order.id) from err
+
+
+async def _request_cancel(client: Client, order_id: str, body: CancelCreate) -> bool:
+    """Send the `cancel` update; False when the workflow is not running (closed or not started)."""
+    handle = client.get_workflow_handle_for(OrderWorkflow.run, order_workflow_id(order_id))
+    request = CancelRequest(reason=body.reason, requested_by=body.requested_by)
+    try:
+        await handle.execute_update(OrderWorkflow.cancel, request, rpc_timeout=CANCEL_WAIT)
+    except WorkflowUpdateFailedError as err:
+        cause = err.cause
+        reason = cause.message if isinstance(cause, ApplicationError) else str(cause)
+        raise HTTPException(HTTPStatus.CONFLICT, reason) from err
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            return False
+        raise _cancel_unavailable() from err
+    except (WorkflowUpdateRPCTimeoutOrCancelledError, RuntimeError) as err:
+        raise _cancel_unavailable() from err
+    return True
+
+
+def _cancel_unavailable() -> HTTPException:
+    return HTTPException(
+        HTTPStatus.SERVICE_UNAVAILABLE,
+        "the workflow service did not answer; the cancellation may still apply, check the order",
+        headers={"Retry-After": "5"},
+    )
+
+
+async def _get_or_404(session: AsyncSession, order_id: str) -> OrderRecord:
+    order = await OrderRepository(session).get_with_details(order_id)
+    if order is None:
+        raise HTTPException(HTTPStatus.NOT_FOUND, f"order {order_id} not found")
+    return order
+
+
+def _position(cursor: str | None) -> PagePosition | None:
+    if cursor is None:
+        return None
+    try:
+        return decode_cursor(cursor)
+    except BadCursor:
+        loc = ("query", "cursor")
+        raise invalid(
+            [field_error(loc, "not a cursor from this API", "bad_cursor", cursor)]
+        ) from None

@@ -1,0 +1,146 @@
+"""HTTP models of API v1: what the storefront sends and reads. Money is integer minor units."""
+
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+MAX_LINES = 100
+MAX_QUANTITY = 10_000
+MAX_UNIT_PRICE = 1_000_000_000  # 10 million in major units: totals stay exact in JavaScript
+MAX_STOCK = 2**31 - 1  # the column is a 32-bit integer
+
+Text = Annotated[str, Field(min_length=1, max_length=200)]
+Sku = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^\S+$")]
+Email = Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["EUR"])]
+Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", examples=["DE"])]
+
+
+def _to_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_to_utc)]  # serialized with a trailing Z
+
+
+class Strict(BaseModel):
+    """Request bodies: unknown fields are refused, numbers must be JSON integers."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Customer(Strict):
+    id: Annotated[str, Field(min_length=1, max_length=128)]
+    email: Email
+    name: Text
+
+
+class Address(Strict):
+    name: Text
+    line1: Text
+    line2: Annotated[str, Field(max_length=200)] | None = None
+    city: Text
+    postal_code: Annotated[str, Field(min_length=1, max_length=20)]
+    country: Country
+
+
+class Line(Strict):
+    sku: Sku
+    quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY)]
+    unit_price: Annotated[int, Field(ge=0, le=MAX_UNIT_PRICE)]
+
+
+class Payment(Strict):
+    token: Annotated[str, Field(min_length=1, max_length=255)]
+
+
+class OrderCreate(Strict):
+    """A new order as the storefront places it."""
+
+    customer: Customer
+    shipping_address: Address
+    lines: Annotated[list[Line], Field(min_length=1, max_length=MAX_LINES)]
+    currency: Currency
+    payment: Payment
+
+
+class ShipmentPublic(BaseModel):
+    id: str
+    carrier: str
+    tracking_number: str
+    status: str
+
+
+class HistoryPublic(BaseModel):
+    status: str
+    at: UtcDatetime
+    reason: str | None
+    actor: str
+
+
+class OrderPublic(BaseModel):
+    """An order as the read model shows it."""
+
+    id: str
+    status: str
+    status_reason: str | None
+    customer: Customer
+    shipping_address: Address
+    lines: list[Line]
+    currency: str
+    total: int
+    shipments: list[ShipmentPublic]
+    history: list[HistoryPublic]
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
+
+
+class OrdersPublic(BaseModel):
+    """One page of orders, newest first; pass `next_cursor` back as `cursor` for the next one."""
+
+    items: list[OrderPublic]
+    next_cursor: str | None
+
+
+class CancelCreate(Strict):
+    """A request to cancel an order."""
+
+    reason: Text
+    requested_by: Annotated[str, Field(min_length=1, max_length=128)]
+
+
+class StockSet(Strict):
+    """A stock count: the new on-hand quantity."""
+
+    on_hand: Annotated[int, Field(ge=0, le=MAX_STOCK)]
+
+
+class StockAdjustment(Strict):
+    """A change of on-hand stock: positive for a receipt, negative for shrinkage."""
+
+    delta: Annotated[int, Field(ge=-MAX_STOCK, le=MAX_STOCK)]
+    reason: Text
+
+
+class StockPublic(BaseModel):
+    """Stock of one SKU; `available` is what new orders can reserve."""
+
+    sku: str
+    on_hand: int
+    reserved: int
+    available: int
+
+
+class HealthPublic(BaseModel):
+    """Whether the API and each dependency answer."""
+
+    status: Literal["ok", "unavailable"]
+    database: Literal["ok", "unavailable"]
+    temporal: Literal["ok", "unavailable"]
+
+
+class Problem(BaseModel):
+    """The body of every error answer other than 422."""
+
+    detail: str

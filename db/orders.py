@@ -1,0 +1,81 @@
+"""Orders in the read model: the API's writes at placement and its reads (one order, a page)."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from db.models import OrderLineRecord, OrderRecord
+
+# selectinload: one `WHERE order_id IN (...)` query per relationship for a whole page, never N+1.
+_DETAILS = (
+    selectinload(OrderRecord.lines),
+    selectinload(OrderRecord.history),
+    selectinload(OrderRecord.shipments),
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PagePosition:
+    """The last order of a page, as the keyset (created_at, id) the next page starts after."""
+
+    created_at: datetime
+    order_id: str
+
+
+class OrderRepository:
+    """Order rows on one session; the caller owns the transaction."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def create(self, order: OrderRecord) -> None:
+        """Insert the order with its lines and history; the unique idempotency key may refuse it."""
+        self._session.add(order)
+        await self._session.flush()
+
+    async def get_with_details(self, order_id: str) -> OrderRecord | None:
+        """One order with its lines, history and shipments loaded."""
+        found = await self._session.scalars(_with_details().where(OrderRecord.id == order_id))
+        return found.one_or_none()
+
+    async def by_idempotency_key(self, key: str) -> OrderRecord | None:
+        """The order placed with this Idempotency-Key, details loaded."""
+        query = _with_details().where(OrderRecord.idempotency_key == key)
+        return (await self._session.scalars(query)).one_or_none()
+
+    async def page(
+        self,
+        status: str | None,
+        customer_id: str | None,
+        limit: int,
+        after: PagePosition | None,
+    ) -> Sequence[OrderRecord]:
+        """Newest first, up to `limit` orders after `after` (keyset: no OFFSET scans)."""
+        query = _with_details()
+        if status is not None:
+            query = query.where(OrderRecord.status == status)
+        if customer_id is not None:
+            query = query.where(OrderRecord.customer_id == customer_id)
+        if after is not None:
+            keyset = tuple_(OrderRecord.created_at, OrderRecord.id)
+            query = query.where(keyset < tuple_(after.created_at, after.order_id))
+        query = query.order_by(OrderRecord.created_at.desc(), OrderRecord.id.desc()).limit(limit)
+        return (await self._session.scalars(query)).all()
+
+    async def backordered_waiting_for(self, sku: str) -> list[str]:
+        """Ids of the backordered orders with a line for `sku` (via the order_lines.sku index)."""
+        query = (
+            select(OrderRecord.id)
+            .join(OrderLineRecord, OrderLineRecord.order_id == OrderRecord.id)
+            .where(OrderLineRecord.sku == sku, OrderRecord.status == "backordered")
+            .distinct()
+        )
+        return list(await self._session.scalars(query))
+
+
+def _with_details() -> Select[OrderRecord]:
+    return select(OrderRecord).options(*_DETAILS)
