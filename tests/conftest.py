@@ -4,6 +4,7 @@ PostgreSQL (embedded, migrated to head by alembic) and a local Temporal dev serv
 truncate: each one writes its own SKUs, customers and task queue, so they cannot disturb each other.
 """
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -35,6 +36,7 @@ TEMPORAL_CLI = Path(sys.executable).parent / "temporal"
 OrderBody = dict[str, Any]  # JSON as the storefront sends it
 MakeOrderBody = Callable[..., OrderBody]
 MakeSku = Callable[[int], Awaitable[str]]
+POLL = 0.05  # seconds between two reads of an order
 
 
 @pytest.fixture(scope="session")
@@ -107,6 +109,21 @@ async def serve_api(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
         httpx.AsyncClient(transport=transport, base_url="http://oms.test") as client,
     ):
         yield client
+
+
+async def wait_for_status(
+    api: httpx.AsyncClient, order_id: str, *statuses: str, within: float = 30.0
+) -> OrderBody:
+    """Poll GET /v1/orders/{id} until the order is in one of `statuses`; fail after `within` s."""
+    order: OrderBody = {}
+    for _ in range(int(within / POLL)):
+        order = (await api.get(f"/v1/orders/{order_id}")).json()
+        if order["status"] in statuses:
+            return order
+        await asyncio.sleep(POLL)
+    pytest.fail(
+        f"order {order_id} is {order.get('status')}, not one of {statuses}, after {within}s"
+    )
 
 
 @pytest.fixture
