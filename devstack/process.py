@@ -22,12 +22,19 @@ def child_process(
     user: str | None = None,
     env: dict[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
-    """Start `args` as a child that gets SIGTERM if this process dies, however it dies."""
+    """Start `args` as a child that gets SIGTERM if this process dies, however it dies.
+
+    The child gets its own process group, so a terminal's Ctrl-C reaches only its parent, which then
+    stops its children in order (the API before the database it uses). Its stdin is /dev/null: a
+    background process group reading the terminal would be suspended.
+    """
     return subprocess.Popen(
         list(args),
+        stdin=subprocess.DEVNULL,
         stdout=stdout,
         stderr=stderr,
         user=user,
         env=env,
+        process_group=0,
         preexec_fn=_die_with_parent,
     )

@@ -1,0 +1,104 @@
+"""`make run`: embedded Temporal and PostgreSQL, migrations, then the worker and the API."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from devstack.network import LOOPBACK, is_listening, port_of, wait_until_listening
+from devstack.postgres import EmbeddedPostgres
+from devstack.supervisor import Program, Stopped, Supervisor
+from devstack.temporal import EmbeddedTemporal
+from settings import Settings
+
+API_START_TIMEOUT = 60.0
+
+
+def run(settings: Settings) -> int:
+    """Start the OMS, say where it is, supervise it until Ctrl-C (0) or until a part dies (1)."""
+    try:
+        with Supervisor() as supervisor:
+            _start(settings, supervisor)
+            return supervisor.wait()
+    except Stopped as signal_name:
+        print(f"devstack: {signal_name}: stopped")
+        return 0
+    except (OSError, RuntimeError, subprocess.CalledProcessError) as error:
+        print(f"devstack: {error}; stopped", file=sys.stderr)
+        return 1
+
+
+def _start(settings: Settings, supervisor: Supervisor) -> None:
+    data_dir = settings.data_dir.resolve()
+    temporal = EmbeddedTemporal(
+        data_dir,
+        port=port_of(settings.temporal_address),
+        ui_port=settings.temporal_ui_port,
+        namespace=settings.temporal_namespace,
+    )
+    supervisor.start(temporal)
+    print(f"devstack: Temporal on {temporal.address} (log: {temporal.log_path})", flush=True)
+    database_url = _database_url(settings, data_dir, supervisor)
+    env = _child_env(settings, database_url, temporal)
+    subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], env=env, check=True)
+    print("devstack: database migrated; starting the worker and the API", flush=True)
+    supervisor.start(Program("worker", [sys.executable, "worker.py"], env))
+    api = Program("api", _api_command(settings), env)
+    supervisor.start(api)
+    wait_until_listening(
+        api.name, api.process, settings.api_port, API_START_TIMEOUT, _reachable(settings)
+    )
+    _announce(settings, temporal, data_dir)
+
+
+def _database_url(settings: Settings, data_dir: Path, supervisor: Supervisor) -> str:
+    """OMS_DATABASE_URL when set; otherwise an embedded PostgreSQL kept under the data folder."""
+    if settings.database_url is not None:
+        return settings.database_url
+    if is_listening(settings.postgres_port):
+        raise RuntimeError(f"{LOOPBACK}:{settings.postgres_port} is in use (set OMS_POSTGRES_PORT)")
+    postgres = EmbeddedPostgres(data_dir / "postgres", settings.postgres_port)
+    supervisor.start(postgres)
+    print(
+        f"devstack: PostgreSQL on {LOOPBACK}:{postgres.port} (data: {postgres.data_dir})",
+        flush=True,
+    )
+    return postgres.url
+
+
+def _child_env(settings: Settings, database_url: str, temporal: EmbeddedTemporal) -> dict[str, str]:
+    """This process's environment plus where the embedded servers are, for the children."""
+    return {
+        **os.environ,  # PATH and the like; the OMS_ values below win
+        "OMS_DATABASE_URL": database_url,
+        "OMS_TEMPORAL_ADDRESS": temporal.address,
+        "OMS_TEMPORAL_NAMESPACE": settings.temporal_namespace,
+        "OMS_TEMPORAL_UI_URL": temporal.ui_url or settings.temporal_ui_url,
+        "OMS_API_HOST": settings.api_host,
+        "OMS_API_PORT": str(settings.api_port),
+        "PYTHONUNBUFFERED": "1",  # their logs reach the terminal as they happen
+    }
+
+
+def _api_command(settings: Settings) -> list[str]:
+    return [
+        *(sys.executable, "-m", "uvicorn", "api.main:app"),
+        *("--host", settings.api_host, "--port", str(settings.api_port)),
+    ]
+
+
+def _reachable(settings: Settings) -> str:
+    """Where to knock to see the API listening: a wildcard bind is reached on loopback."""
+    return LOOPBACK if settings.api_host in ("0.0.0.0", "::", "") else settings.api_host
+
+
+def _announce(settings: Settings, temporal: EmbeddedTemporal, data_dir: Path) -> None:
+    api = f"http://{_reachable(settings)}:{settings.api_port}"
+    print(
+        "\nOMS is running. Ctrl-C stops it.\n"
+        f"  API          {api}\n"
+        f"  API docs     {api}/docs\n"
+        f"  Temporal UI  {temporal.ui_url}\n"
+        f"  Data, logs   {data_dir}\n",
+        flush=True,
+    )
