@@ -35,6 +35,7 @@ $(STAMP): requirements.lock
 			exit 1
 		}
 	fi
+	echo "Installing requirements.lock into $(VENV) ..."
 	$(PIP) install --quiet -r requirements.lock
 	touch $@
 
