@@ -1,4 +1,4 @@
-"""The one place configuration comes from: environment variables prefixed `OMS_` (or a `.env` file)."""
+"""The one place configuration comes from: `OMS_*` environment variables (or a `.env` file)."""
 
 from datetime import timedelta
 from functools import lru_cache
@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     def require_database_url(self) -> str:
         """The database URL, or a clear error telling how to provide one."""
         if self.database_url is None:
-            raise RuntimeError("OMS_DATABASE_URL is not set (make run sets it for the embedded server)")
+            raise RuntimeError("OMS_DATABASE_URL is not set (make run sets it for its own server)")
         return self.database_url
 
 

@@ -1,0 +1,31 @@
+"""Test data builders: a valid thing by default, overridden where a test cares."""
+
+from typing import Any
+from uuid import uuid4
+
+from workflows.contracts import Address, OrderInput, OrderLine
+
+
+def make_address(**overrides: Any) -> Address:
+    fields: dict[str, Any] = {
+        "name": "Ada Lovelace",
+        "line1": "1 Main St",
+        "city": "Berlin",
+        "postal_code": "10115",
+        "country": "DE",
+    }
+    return Address(**(fields | overrides))
+
+
+def make_order_input(**overrides: Any) -> OrderInput:
+    lines = overrides.pop("lines", [OrderLine(sku="SKU-RED-M", quantity=2, unit_price=1999)])
+    fields: dict[str, Any] = {
+        "order_id": f"o-{uuid4()}",
+        "customer_id": "cust-42",
+        "lines": lines,
+        "currency": "EUR",
+        "total": sum(line.quantity * line.unit_price for line in lines),
+        "payment_token": "tok_visa",
+        "shipping_address": make_address(),
+    }
+    return OrderInput(**(fields | overrides))

@@ -1,0 +1,80 @@
+"""Stand-in activities for workflow tests: they record what the workflow asked, in order.
+
+Each has the registered name of the real one. A test can make one fail, block it on a gate
+(an asyncio.Event the test opens), or script what `reserve_stock` answers.
+"""
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from workflows.contracts import (
+    PaymentResult,
+    RecordStatusInput,
+    ReserveStockResult,
+    Shipment,
+    WarehouseResult,
+)
+
+SHIPMENT = Shipment(
+    shipment_id="shp-1", carrier="SimPost", tracking_number="SP1", status="in_transit"
+)
+
+
+@dataclass
+class FakeWorld:
+    """The outside world as a workflow test wants it."""
+
+    short: list[list[str]] = field(default_factory=list)  # successive reserve answers, then OK
+    fail: dict[str, Exception] = field(default_factory=dict)
+    gates: dict[str, asyncio.Event] = field(default_factory=dict)
+    calls: list[str] = field(default_factory=list)
+    records: list[RecordStatusInput] = field(default_factory=list)
+
+    def decline_payment(self) -> None:
+        self.fail["authorize_payment"] = ApplicationError(
+            "card declined", type="PaymentDeclined", non_retryable=True
+        )
+
+    def gate(self, name: str) -> asyncio.Event:
+        return self.gates.setdefault(name, asyncio.Event())
+
+    @property
+    def statuses(self) -> list[str]:
+        return [record.entry.status.value for record in self.records]
+
+    def activities(self) -> list[Callable[..., Any]]:
+        answers: dict[str, Callable[[Any], Any]] = {
+            "reserve_stock": lambda _: ReserveStockResult(
+                reserved=not self.short, missing=self.short.pop(0) if self.short else []
+            ),
+            "authorize_payment": lambda _: PaymentResult(payment_id="auth-1"),
+            "capture_payment": lambda _: PaymentResult(payment_id="cap-1"),
+            "pick_order": lambda _: WarehouseResult(reference="pick-1"),
+            "pack_order": lambda _: WarehouseResult(reference="pack-1"),
+            "create_shipment": lambda _: SHIPMENT,
+            "record_status": self.records.append,
+        }
+        no_answer = ["release_stock", "ship_stock", "void_payment", "cancel_pick", "cancel_pack"]
+        no_answer += ["void_shipment", "confirm_delivery"]
+        answers |= {name: lambda _: None for name in no_answer}
+        return [self._fake(name, answer) for name, answer in answers.items()]
+
+    def _fake(self, name: str, answer: Callable[[Any], Any]) -> Callable[..., Any]:
+        async def fake(arg: Any) -> Any:
+            if name != "record_status":
+                self.calls.append(name)
+            if (gate := self.gates.get(name)) is not None:
+                await gate.wait()
+            if (error := self.fail.get(name)) is not None:
+                raise error
+            return answer(arg)
+
+        # The SDK decodes the argument by its annotation; only record_status's is read as a type.
+        arg_type = RecordStatusInput if name == "record_status" else dict
+        fake.__annotations__ = {"arg": arg_type, "return": Any}
+        return activity.defn(name=name)(fake)

@@ -1,0 +1,145 @@
+"""The order workflow against stand-in activities, on the time-skipping server (days pass in ms)."""
+
+import asyncio
+from uuid import uuid4
+
+from temporalio.client import WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from tests.factories import make_order_input
+from tests.workflows.fakes import FakeWorld
+from workflows.contracts import (
+    CancelRequest,
+    OrderInput,
+    OrderResult,
+    OrderStatus,
+    StockChanged,
+    order_workflow_id,
+)
+from workflows.order import OrderWorkflow
+
+HAPPY_PATH = ["reserved", "picked", "packed", "shipped", "delivered", "completed"]
+
+
+async def run_order(
+    env: WorkflowEnvironment, world: FakeWorld, order: OrderInput | None = None
+) -> OrderResult:
+    order = order or make_order_input()
+    queue = f"tq-{uuid4()}"
+    async with Worker(
+        env.client, task_queue=queue, workflows=[OrderWorkflow], activities=world.activities()
+    ):
+        return await env.client.execute_workflow(
+            OrderWorkflow.run, order, id=order_workflow_id(order.order_id), task_queue=queue
+        )
+
+
+async def test_happy_path_walks_every_status_to_completed(time_env: WorkflowEnvironment) -> None:
+    world = FakeWorld()
+
+    result = await run_order(time_env, world)
+
+    assert result.status is OrderStatus.COMPLETED
+    assert world.statuses == HAPPY_PATH
+    assert world.calls == [
+        "reserve_stock",
+        "authorize_payment",
+        "pick_order",
+        "pack_order",
+        "create_shipment",
+        "ship_stock",
+        "capture_payment",
+        "confirm_delivery",
+    ]
+    assert [record.seq for record in world.records] == [1, 2, 3, 4, 5, 6]
+    assert world.records[3].shipment is not None  # the shipment reaches the read model
+
+
+async def test_declined_payment_releases_stock_and_fails(time_env: WorkflowEnvironment) -> None:
+    world = FakeWorld()
+    world.decline_payment()
+
+    result = await run_order(time_env, world)
+
+    assert (result.status, result.reason) == (OrderStatus.FAILED, "payment_declined")
+    assert world.calls == ["reserve_stock", "authorize_payment", "void_payment", "release_stock"]
+    assert world.statuses == ["failed"]
+
+
+async def test_failing_step_compensates_in_reverse_after_its_retries(
+    time_env: WorkflowEnvironment,
+) -> None:
+    world = FakeWorld(fail={"pack_order": RuntimeError("warehouse down")})
+
+    result = await run_order(time_env, world)
+
+    assert (result.status, result.reason) == (OrderStatus.FAILED, "pack_failed")
+    assert world.calls.count("pack_order") > 3  # retried until the retry budget ran out
+    undo = world.calls[world.calls.index("cancel_pack") :]
+    assert undo == ["cancel_pack", "cancel_pick", "void_payment", "release_stock"]
+
+
+async def test_backorder_window_expiry_cancels_with_out_of_stock(
+    time_env: WorkflowEnvironment,
+) -> None:
+    world = FakeWorld(short=[["SKU-RED-M"]] * 1000)  # never any stock
+
+    result = await run_order(time_env, world)
+
+    assert (result.status, result.reason) == (OrderStatus.CANCELLED, "out_of_stock")
+    assert world.statuses == ["backordered", "cancelled"]
+    assert "authorize_payment" not in world.calls
+    # It rechecked once an hour during the 7-day window, never more often.
+    assert 150 < world.calls.count("reserve_stock") <= 7 * 24 + 1
+
+
+async def start(
+    env: WorkflowEnvironment, world: FakeWorld, queue: str, order: OrderInput
+) -> WorkflowHandle[OrderWorkflow, OrderResult]:
+    return await env.client.start_workflow(
+        OrderWorkflow.run, order, id=order_workflow_id(order.order_id), task_queue=queue
+    )
+
+
+async def test_stock_changed_signal_wakes_a_backordered_order(
+    time_env: WorkflowEnvironment,
+) -> None:
+    world, order, queue = FakeWorld(short=[["SKU-RED-M"]]), make_order_input(), f"tq-{uuid4()}"
+    async with Worker(
+        time_env.client, task_queue=queue, workflows=[OrderWorkflow], activities=world.activities()
+    ):
+        handle = await start(time_env, world, queue, order)
+        await wait_for_status(handle, OrderStatus.BACKORDERED)
+        await handle.signal(OrderWorkflow.stock_changed, StockChanged(skus=["SKU-RED-M"]))
+        result = await handle.result()
+
+    assert result.status is OrderStatus.COMPLETED
+    assert world.statuses == ["backordered", *HAPPY_PATH]
+    assert world.calls.count("reserve_stock") == 2
+
+
+async def test_cancel_signal_while_backordered_cancels(time_env: WorkflowEnvironment) -> None:
+    world, order, queue = FakeWorld(short=[["SKU-RED-M"]] * 10), make_order_input(), f"tq-{uuid4()}"
+    async with Worker(
+        time_env.client, task_queue=queue, workflows=[OrderWorkflow], activities=world.activities()
+    ):
+        handle = await start(time_env, world, queue, order)
+        await wait_for_status(handle, OrderStatus.BACKORDERED)
+        await handle.signal("cancel", CancelRequest(reason="changed mind", requested_by="ops"))
+        result = await handle.result()
+
+    assert (result.status, result.reason) == (OrderStatus.CANCELLED, "cancelled_by_support")
+    assert world.records[-1].entry.actor == "ops"
+    assert world.calls[-1] == "release_stock"
+
+
+async def wait_for_status(
+    handle: WorkflowHandle[OrderWorkflow, OrderResult], status: OrderStatus
+) -> None:
+    """Poll the `status` query (bounded) until the order is in `status`."""
+    for _ in range(200):
+        if (await handle.query(OrderWorkflow.status)).status is status:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"order never reached {status}")
