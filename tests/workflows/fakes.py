@@ -1,7 +1,8 @@
 """Stand-in activities for workflow tests: they record what the workflow asked, in order.
 
 Each has the registered name of the real one. A test can make one fail, block it on a gate
-(an asyncio.Event the test opens), or script what `reserve_stock` answers.
+(an asyncio.Event the test opens; `record_status:<status>` blocks one transition's record), or
+script what `reserve_stock` answers.
 """
 
 import asyncio
@@ -68,7 +69,8 @@ class FakeWorld:
         async def fake(arg: Any) -> Any:
             if name != "record_status":
                 self.calls.append(name)
-            if (gate := self.gates.get(name)) is not None:
+            key = f"{name}:{arg.entry.status}" if name == "record_status" else name
+            if (gate := self.gates.get(key)) is not None:
                 await gate.wait()
             if (error := self.fail.get(name)) is not None:
                 raise error

@@ -1,0 +1,150 @@
+"""Cancellation through the `cancel` Update (accept/refuse synchronously), on the dev server.
+
+The time-skipping server handles Updates poorly, so these run on the real dev server.
+"""
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from uuid import uuid4
+
+import pytest
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from tests.factories import make_order_input
+from tests.workflows.fakes import FakeWorld
+from tests.workflows.test_order_timers import wait_for_status
+from workflows.contracts import CancelRequest, OrderResult, OrderStatus, order_workflow_id
+from workflows.order import OrderWorkflow
+
+Handle = WorkflowHandle[OrderWorkflow, OrderResult]
+CANCEL = CancelRequest(reason="customer changed their mind", requested_by="agent-7")
+
+
+@asynccontextmanager
+async def running_order(env: WorkflowEnvironment, world: FakeWorld) -> AsyncIterator[Handle]:
+    order, queue = make_order_input(), f"tq-{uuid4()}"
+    async with Worker(
+        env.client, task_queue=queue, workflows=[OrderWorkflow], activities=world.activities()
+    ):
+        yield await env.client.start_workflow(
+            OrderWorkflow.run, order, id=order_workflow_id(order.order_id), task_queue=queue
+        )
+
+
+async def test_cancel_before_pick_releases_stock_and_voids_payment(
+    temporal_env: WorkflowEnvironment,
+) -> None:
+    world = FakeWorld()
+    reserved = world.gate("record_status:reserved")  # holds the order in `reserved`
+    async with running_order(temporal_env, world) as handle:
+        await wait_for_status(handle, OrderStatus.RESERVED)
+        accepted = await handle.execute_update(OrderWorkflow.cancel, CANCEL)
+        reserved.set()
+        result = await handle.result()
+
+    assert accepted.status is OrderStatus.RESERVED
+    assert (result.status, result.reason) == (OrderStatus.CANCELLED, "cancelled_by_support")
+    assert world.calls == ["reserve_stock", "authorize_payment", "void_payment", "release_stock"]
+    assert world.records[-1].entry.actor == "agent-7"
+
+
+async def test_cancel_while_picking_also_undoes_the_pick(
+    temporal_env: WorkflowEnvironment,
+) -> None:
+    world = FakeWorld()
+    picking = world.gate("pick_order")
+    async with running_order(temporal_env, world) as handle:
+        await wait_until_called(world, "pick_order")
+        await handle.execute_update(OrderWorkflow.cancel, CANCEL)
+        picking.set()
+        result = await handle.result()
+
+    assert result.status is OrderStatus.CANCELLED
+    assert world.calls[-3:] == ["cancel_pick", "void_payment", "release_stock"]
+    assert "pack_order" not in world.calls
+
+
+async def wait_until_called(world: FakeWorld, activity: str) -> None:
+    for _ in range(200):
+        if activity in world.calls:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"{activity} was never called")
+
+
+async def test_cancel_after_pack_undoes_pack_pick_payment_and_stock(
+    temporal_env: WorkflowEnvironment,
+) -> None:
+    world = FakeWorld()
+    packed = world.gate("record_status:packed")  # packed, and not yet handed to the carrier
+    async with running_order(temporal_env, world) as handle:
+        await wait_for_status(handle, OrderStatus.PACKED)
+        await handle.execute_update(OrderWorkflow.cancel, CANCEL)
+        packed.set()
+        result = await handle.result()
+
+    assert result.status is OrderStatus.CANCELLED
+    assert "create_shipment" not in world.calls
+    undo = world.calls[world.calls.index("cancel_pack") :]
+    assert undo == ["cancel_pack", "cancel_pick", "void_payment", "release_stock"]
+
+
+async def test_cancel_after_ship_is_refused_and_the_order_completes(
+    temporal_env: WorkflowEnvironment,
+) -> None:
+    world = FakeWorld()
+    delivery = world.gate("confirm_delivery")
+    async with running_order(temporal_env, world) as handle:
+        await wait_for_status(handle, OrderStatus.SHIPPED)
+        with pytest.raises(WorkflowUpdateFailedError) as refused:
+            await handle.execute_update(OrderWorkflow.cancel, CANCEL)
+        delivery.set()
+        result = await handle.result()
+
+    cause = refused.value.cause
+    assert isinstance(cause, ApplicationError)
+    assert cause.type == "CancelRefused"
+    assert "too late to cancel" in cause.message
+    assert result.status is OrderStatus.COMPLETED
+
+
+async def test_late_cancel_signal_is_recorded_and_ignored(
+    temporal_env: WorkflowEnvironment,
+) -> None:
+    world = FakeWorld()
+    delivery = world.gate("confirm_delivery")
+    async with running_order(temporal_env, world) as handle:
+        await wait_for_status(handle, OrderStatus.SHIPPED)
+        await handle.signal("cancel", CancelRequest(reason="too late", requested_by="ops"))
+        state = await handle.query(OrderWorkflow.status)
+        for _ in range(100):
+            if len(state.history) > 4:
+                break
+            state = await handle.query(OrderWorkflow.status)
+        delivery.set()
+        result = await handle.result()
+
+    assert result.status is OrderStatus.COMPLETED
+    refusal = state.history[-1]
+    assert (refusal.status, refusal.actor) == (OrderStatus.SHIPPED, "ops")
+    assert "cancel refused" in (refusal.reason or "")
+    assert any(r.entry.reason == refusal.reason for r in world.records)  # in the read model too
+
+
+async def test_second_cancel_is_accepted_idempotently(temporal_env: WorkflowEnvironment) -> None:
+    world = FakeWorld()
+    picking = world.gate("pick_order")
+    async with running_order(temporal_env, world) as handle:
+        await wait_for_status(handle, OrderStatus.RESERVED)
+        await handle.execute_update(OrderWorkflow.cancel, CANCEL)
+        again = await handle.execute_update(OrderWorkflow.cancel, CANCEL)  # a client's retry
+        picking.set()
+        result = await handle.result()
+
+    assert again.status is OrderStatus.RESERVED
+    assert result.status is OrderStatus.CANCELLED
+    assert world.calls.count("release_stock") == 1
