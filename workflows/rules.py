@@ -43,7 +43,8 @@ def cancel_refusal(status: OrderStatus, shipping: bool) -> str | None:
     if status in TERMINAL:
         return f"order is already {status}"
     if shipping or not is_cancellable(status):
-        return f"order is {S.SHIPPED if shipping else status}: too late to cancel, request a return"
+        where = "being shipped" if status is S.PACKED else status
+        return f"order is {where}: too late to cancel, request a return"
     return None
 
 
