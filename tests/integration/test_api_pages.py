@@ -5,7 +5,8 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import update
+from sqlalchemy import event, update
+from sqlalchemy.engine import Engine
 
 from db.models import OrderRecord
 from db.session import SessionFactory
@@ -100,3 +101,32 @@ async def test_bad_list_parameters_answer_422(
 
     assert answer.status_code == 422
     assert answer.json()["detail"][0]["loc"] == loc
+
+
+async def test_a_page_costs_the_same_queries_however_many_orders_it_holds(
+    api: httpx.AsyncClient, new_sku: MakeSku, order_body: MakeOrderBody
+) -> None:
+    body = order_body(await new_sku(50))
+    await place(api, body, 6)
+    customer = body["customer"]["id"]
+
+    small = await count_queries(api, {"customer_id": customer, "limit": 1})
+    large = await count_queries(api, {"customer_id": customer, "limit": 6})
+
+    assert small == large == 4  # orders, then lines, history and shipments for the whole page
+
+
+async def count_queries(api: httpx.AsyncClient, params: dict[str, Any]) -> int:
+    """How many SQL statements one GET /v1/orders runs."""
+    statements: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        answer = await api.get("/v1/orders", params=params)
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+    assert answer.status_code == 200
+    return len(statements)
