@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
 
 with workflow.unsafe.imports_passed_through():  # deterministic modules only: no database, no HTTP
     from workflows import steps
@@ -36,6 +36,11 @@ class OrderStopped(Exception):
     def __init__(self, status: OrderStatus, reason: str, actor: str = "workflow") -> None:
         super().__init__(reason)
         self.status, self.reason, self.actor = status, reason, actor
+
+
+def cancelled_by_ops() -> OrderStopped:
+    """A cancellation requested through Temporal itself (UI, CLI), not through our API."""
+    return OrderStopped(S.CANCELLED, "cancelled_by_ops", "ops")
 
 
 @workflow.defn
@@ -72,8 +77,11 @@ class OrderWorkflow:
             return await self._await_delivery(shipment)
         except OrderStopped as stop:
             return await self._stop(stop)
-        except asyncio.CancelledError:  # cancelled from the Temporal UI/CLI: still compensate
-            return await self._stop(OrderStopped(S.CANCELLED, "cancelled_by_ops", "ops"))
+        except (asyncio.CancelledError, ActivityError) as err:
+            if isinstance(err, ActivityError) and not isinstance(err.cause, CancelledError):
+                raise
+            # Cancelled from the Temporal UI/CLI, whatever it was awaiting: still compensate.
+            return await self._stop(cancelled_by_ops())
 
     @workflow.update
     async def cancel(self, request: CancelRequest) -> CancelAccepted:
@@ -131,7 +139,7 @@ class OrderWorkflow:
         if remaining <= timedelta(0):
             raise OrderStopped(S.CANCELLED, "out_of_stock")
         recheck = min(remaining, timedelta(seconds=self._order.backorder_recheck_s))
-        self._waiting_for = f"stock of {', '.join(missing)} until {deadline.isoformat()}"
+        self._wait_for(f"stock of {', '.join(missing)} until {deadline:%Y-%m-%d %H:%M} UTC")
         self._stock_changed = False
         try:
             await workflow.wait_condition(
@@ -140,7 +148,7 @@ class OrderWorkflow:
         except TimeoutError:
             pass  # recheck anyway: a missed wake-up costs at most `backorder_recheck`
         finally:
-            self._waiting_for = None
+            self._wait_for(None)
 
     async def _ship(self) -> Shipment:
         self._checkpoint()
@@ -151,9 +159,8 @@ class OrderWorkflow:
         return shipment
 
     async def _await_delivery(self, shipment: Shipment) -> OrderResult:
-        self._waiting_for = f"delivery of {shipment.tracking_number} by {shipment.carrier}"
+        self._wait_for(f"delivery of {shipment.tracking_number} by {shipment.carrier}")
         delivered = await steps.await_delivery(self._order, shipment)
-        self._waiting_for = None
         if not delivered:
             return await self._finish(S.COMPLETED, "delivery_unconfirmed")
         await self._advance(S.DELIVERED, shipment=steps.delivered(shipment))
@@ -167,6 +174,12 @@ class OrderWorkflow:
         except ActivityError as err:
             raise self._failure(name, err) from err
 
+    def _wait_for(self, what: str | None) -> None:
+        """Say what the order waits for: in the `status` query and on the UI's workflow page."""
+        self._waiting_for = what
+        waiting = f", waiting for {what}" if what else ""
+        workflow.set_current_details(f"**{self._status}**{waiting}")
+
     # Stopping, compensating, recording
 
     def _checkpoint(self) -> None:
@@ -175,6 +188,8 @@ class OrderWorkflow:
 
     def _failure(self, step: str, err: ActivityError) -> OrderStopped:
         cause = err.cause
+        if isinstance(cause, CancelledError):  # only a workflow cancellation cancels our steps
+            return cancelled_by_ops()
         if isinstance(cause, ApplicationError) and cause.type == "PaymentDeclined":
             return OrderStopped(S.FAILED, "payment_declined")
         workflow.logger.error("step %s failed: %s", step, cause)
@@ -206,6 +221,7 @@ class OrderWorkflow:
         self._status = status
         self._reason = reason if status in TERMINAL else None
         workflow.upsert_search_attributes([ORDER_STATUS.value_set(status.value)])
+        self._wait_for(None)
         await self._record(status, reason, actor, shipment)
 
     async def _record(

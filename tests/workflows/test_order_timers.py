@@ -111,9 +111,12 @@ async def test_stock_changed_signal_wakes_a_backordered_order(
     ):
         handle = await start(time_env, world, queue, order)
         await wait_for_status(handle, OrderStatus.BACKORDERED)
+        waiting = (await handle.query(OrderWorkflow.status)).waiting_for
+        await handle.signal(OrderWorkflow.stock_changed, StockChanged(skus=["SKU-OTHER"]))
         await handle.signal(OrderWorkflow.stock_changed, StockChanged(skus=["SKU-RED-M"]))
         result = await handle.result()
 
+    assert (waiting or "").startswith("stock of SKU-RED-M until ")
     assert result.status is OrderStatus.COMPLETED
     assert world.statuses == ["backordered", *HAPPY_PATH]
     assert world.calls.count("reserve_stock") == 2

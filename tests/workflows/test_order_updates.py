@@ -1,4 +1,4 @@
-"""Cancellation through the `cancel` Update (accept/refuse synchronously), on the dev server.
+"""Cancellation through the `cancel` Update (accept/refuse synchronously), the signal and Temporal.
 
 The time-skipping server handles Updates poorly, so these run on the real dev server.
 """
@@ -148,3 +148,19 @@ async def test_second_cancel_is_accepted_idempotently(temporal_env: WorkflowEnvi
     assert again.status is OrderStatus.RESERVED
     assert result.status is OrderStatus.CANCELLED
     assert world.calls.count("release_stock") == 1
+
+
+async def test_cancelling_the_workflow_from_temporal_still_compensates(
+    temporal_env: WorkflowEnvironment,
+) -> None:
+    world = FakeWorld()
+    picking = world.gate("pick_order")
+    async with running_order(temporal_env, world) as handle:
+        await wait_until_called(world, "pick_order")
+        await handle.cancel()  # what ops do with `temporal workflow cancel`
+        picking.set()
+        result = await handle.result()
+
+    assert (result.status, result.reason) == (OrderStatus.CANCELLED, "cancelled_by_ops")
+    assert world.calls[-3:] == ["cancel_pick", "void_payment", "release_stock"]
+    assert world.statuses[-1] == "cancelled"
