@@ -129,10 +129,13 @@ def _service_user() -> str | None:
 
 
 def _make_reachable(data_dir: Path, user: str) -> None:
-    """Give the service user the data folder and a path to it (temporary folders are 0700)."""
+    """Give the service user the data folder, and a way through to it and to the binaries.
+
+    Temporary folders are 0700, and CI may clone the project (and its .venv) under one.
+    """
     entry = pwd.getpwnam(user)
     os.chown(data_dir, entry.pw_uid, entry.pw_gid)
-    for parent in data_dir.parents:
+    for parent in [*data_dir.parents, PG_BIN, *PG_BIN.parents]:
         mode = parent.stat().st_mode
         if mode & 0o001 == 0:
             parent.chmod(mode | 0o011)
