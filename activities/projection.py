@@ -7,7 +7,6 @@ from temporalio import activity
 from db.models import HistoryRecord, OrderRecord, ShipmentRecord
 from db.session import SessionFactory
 from workflows.contracts import RecordStatusInput
-from workflows.rules import TERMINAL
 
 
 class ProjectionActivities:
@@ -38,7 +37,7 @@ class ProjectionActivities:
                 .where(OrderRecord.id == input.order_id, OrderRecord.version < input.seq)
                 .values(
                     status=entry.status.value,
-                    status_reason=entry.reason if entry.status in TERMINAL else None,
+                    status_reason=input.status_reason,
                     updated_at=entry.at,
                     version=input.seq,
                 )

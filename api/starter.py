@@ -1,6 +1,7 @@
 """Starting an order's workflow: shared by the API and the reconciler, idempotent by design."""
 
 from contextlib import suppress
+from datetime import timedelta
 
 from temporalio.client import Client
 from temporalio.common import (
@@ -25,6 +26,8 @@ from workflows.contracts import (
 from workflows.order import OrderWorkflow
 from workflows.steps import describe, stock_lines
 
+START_TIMEOUT = timedelta(seconds=5)
+
 
 async def start_order(client: Client, order: OrderInput, task_queue: str) -> None:
     """Start `order-{id}` unless it exists: a running one is reused, a closed one never restarts."""
@@ -44,6 +47,7 @@ async def start_order(client: Client, order: OrderInput, task_queue: str) -> Non
                 ]
             ),
             static_summary=f"Order {order.order_id}: {describe(stock_lines(order))}",
+            rpc_timeout=START_TIMEOUT,  # a stalled Temporal turns into a 503, not a hung request
         )
 
 

@@ -208,3 +208,4 @@ class RecordStatusInput:
     seq: int
     entry: HistoryEntry
     shipment: Shipment | None = None
+    status_reason: str | None = None  # the order's reason code once terminal

@@ -33,9 +33,11 @@ T = TypeVar("T")
 class OrderStopped(Exception):
     """Raised inside the workflow to stop the happy path: cancellation or a business failure."""
 
-    def __init__(self, status: OrderStatus, reason: str, actor: str = "workflow") -> None:
+    def __init__(
+        self, status: OrderStatus, reason: str, actor: str = "workflow", note: str | None = None
+    ) -> None:
         super().__init__(reason)
-        self.status, self.reason, self.actor = status, reason, actor
+        self.status, self.reason, self.actor, self.note = status, reason, actor, note
 
 
 def cancelled_by_ops() -> OrderStopped:
@@ -127,11 +129,16 @@ class OrderWorkflow:
         deadline = workflow.now() + window
         while True:
             self._checkpoint()
+            self._stock_changed = False  # a wake-up during the attempt below must not be lost
             missing = await steps.reserve(self._order, self._saga)
             if not missing:
                 return
             if self._status is not S.BACKORDERED:
                 await self._advance(S.BACKORDERED, f"waiting for {', '.join(missing)}")
+                if workflow.patched("reserve-again-once-backordered"):
+                    # Stock that arrived before the API could see this order waiting sent no
+                    # wake-up; one more attempt now closes that gap.
+                    continue
             await self._wait_for_stock(missing, deadline)
 
     async def _wait_for_stock(self, missing: list[str], deadline: datetime) -> None:
@@ -140,7 +147,6 @@ class OrderWorkflow:
             raise OrderStopped(S.CANCELLED, "out_of_stock")
         recheck = min(remaining, timedelta(seconds=self._order.backorder_recheck_s))
         self._wait_for(f"stock of {', '.join(missing)} until {deadline:%Y-%m-%d %H:%M} UTC")
-        self._stock_changed = False
         try:
             await workflow.wait_condition(
                 lambda: self._stock_changed or self._cancel is not None, timeout=recheck
@@ -184,7 +190,13 @@ class OrderWorkflow:
 
     def _checkpoint(self) -> None:
         if self._cancel is not None:
-            raise OrderStopped(S.CANCELLED, "cancelled_by_support", self._cancel.requested_by)
+            raise self._cancelled_by_support(self._cancel)
+
+    @staticmethod
+    def _cancelled_by_support(request: CancelRequest) -> OrderStopped:
+        return OrderStopped(
+            S.CANCELLED, "cancelled_by_support", request.requested_by, request.reason
+        )
 
     def _failure(self, step: str, err: ActivityError) -> OrderStopped:
         cause = err.cause
@@ -198,14 +210,18 @@ class OrderWorkflow:
     async def _stop(self, stop: OrderStopped) -> OrderResult:
         if self._cancel is not None and stop.status is S.FAILED and not self._shipping:
             # Accepted cancellations win over a failure that raced them: the caller was promised it.
-            stop = OrderStopped(S.CANCELLED, "cancelled_by_support", self._cancel.requested_by)
+            stop = self._cancelled_by_support(self._cancel)
         await self._saga.compensate()
-        return await self._finish(stop.status, stop.reason, stop.actor)
+        return await self._finish(stop.status, stop.reason, stop.actor, stop.note)
 
     async def _finish(
-        self, status: OrderStatus, reason: str | None = None, actor: str = "workflow"
+        self,
+        status: OrderStatus,
+        reason: str | None = None,
+        actor: str = "workflow",
+        note: str | None = None,
     ) -> OrderResult:
-        await self._advance(status, reason, actor)
+        await self._advance(status, reason, actor, note=note)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return OrderResult(order_id=self._order.order_id, status=status, reason=reason)
 
@@ -215,14 +231,19 @@ class OrderWorkflow:
         reason: str | None = None,
         actor: str = "workflow",
         shipment: Shipment | None = None,
+        note: str | None = None,
     ) -> None:
-        """Move to `status` (checked against the table), then tell the UI and the read model."""
+        """Move to `status` (checked against the table), then tell the UI and the read model.
+
+        `reason` is the code (`status_reason` of a terminal status); the history row shows it
+        with the person's `note`, e.g. "cancelled_by_support: customer changed their mind".
+        """
         check_transition(self._status, status)
         self._status = status
         self._reason = reason if status in TERMINAL else None
         workflow.upsert_search_attributes([ORDER_STATUS.value_set(status.value)])
         self._wait_for(None)
-        await self._record(status, reason, actor, shipment)
+        await self._record(status, f"{reason}: {note}" if note else reason, actor, shipment)
 
     async def _record(
         self,
@@ -235,6 +256,10 @@ class OrderWorkflow:
         self._history.append(entry)
         self._seq += 1
         record = RecordStatusInput(
-            order_id=self._order.order_id, seq=self._seq, entry=entry, shipment=shipment
+            order_id=self._order.order_id,
+            seq=self._seq,
+            entry=entry,
+            shipment=shipment,
+            status_reason=self._reason,
         )
         await steps.record_status(record)

@@ -15,7 +15,7 @@ from db.models import InventoryRecord, MovementRecord, SimPaymentRecord, SimShip
 from db.session import SessionFactory
 from settings import Settings
 from tests.conftest import MakeOrderBody, wait_for_status
-from tests.e2e.test_order_flow import TERMINAL, place, stock
+from tests.e2e.storefront import TERMINAL, place, stock
 
 pytestmark = pytest.mark.e2e
 

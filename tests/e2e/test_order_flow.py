@@ -1,7 +1,6 @@
 """Whole orders over real HTTP, with the real worker and the simulated outside world."""
 
 from datetime import timedelta
-from uuid import uuid4
 
 import httpx
 import pytest
@@ -11,27 +10,12 @@ from temporalio.worker import Worker
 from db.session import SessionFactory
 from settings import Settings
 from tests.conftest import MakeOrderBody, wait_for_status
+from tests.e2e.storefront import TERMINAL, place, stock
 from worker import build_worker
 
 pytestmark = pytest.mark.e2e
 
 HAPPY_PATH = ["pending", "reserved", "picked", "packed", "shipped", "delivered", "completed"]
-TERMINAL = ("completed", "cancelled", "failed")
-
-
-async def stock(http: httpx.AsyncClient, on_hand: int) -> str:
-    """A new SKU with `on_hand` units, counted through the API."""
-    sku = f"SKU-E2E-{uuid4().hex[:10].upper()}"
-    counted = await http.put(f"/v1/inventory/{sku}", json={"on_hand": on_hand})
-    assert counted.status_code == 200
-    return sku
-
-
-async def place(http: httpx.AsyncClient, body: dict[str, object]) -> str:
-    placed = await http.post("/v1/orders", json=body, headers={"Idempotency-Key": str(uuid4())})
-    assert placed.status_code == 202, placed.text
-    order_id: str = placed.json()["id"]
-    return order_id
 
 
 async def test_an_order_goes_from_placement_to_completion(

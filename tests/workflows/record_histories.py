@@ -1,7 +1,8 @@
-"""Record workflow histories for the replay test: `python -m tests.workflows.record_histories`.
+"""Record histories for the replay test: `python -m tests.workflows.record_histories LABEL`.
 
 Run it when a change to OrderWorkflow is released on purpose (with `workflow.patched` where running
-orders need it), and commit the new files next to the old ones: old histories must keep replaying.
+orders need it), with a new LABEL, and commit the new files next to the old ones: the histories of
+every released version must keep replaying.
 """
 
 import asyncio
@@ -22,6 +23,7 @@ HERE = Path(__file__).parent / "histories"
 
 
 async def record(env: WorkflowEnvironment, name: str, world: FakeWorld, cancel: bool) -> None:
+    """Run one scenario on the dev server and write its history to histories/NAME.json."""
     order, queue = make_order_input(order_id=f"replay-{name}"), f"tq-{uuid4()}"
     async with Worker(
         env.client, task_queue=queue, workflows=[OrderWorkflow], activities=world.activities()
@@ -39,14 +41,15 @@ async def record(env: WorkflowEnvironment, name: str, world: FakeWorld, cancel: 
     (HERE / f"{name}.json").write_text(history.to_json())
 
 
-async def main() -> None:
+async def main(label: str) -> None:
     cli = str(Path(sys.executable).parent / "temporal")
     async with await WorkflowEnvironment.start_local(
         dev_server_existing_path=cli, search_attributes=SEARCH_ATTRIBUTES
     ) as env:
-        await record(env, "completed", FakeWorld(), cancel=False)
-        await record(env, "declined", _declining(), cancel=False)
-        await record(env, "backordered_then_cancelled", FakeWorld(short=[["SKU-RED-M"]] * 9), True)
+        await record(env, f"completed-{label}", FakeWorld(), cancel=False)
+        await record(env, f"declined-{label}", _declining(), cancel=False)
+        backordered = FakeWorld(short=[["SKU-RED-M"]] * 9)
+        await record(env, f"backordered_then_cancelled-{label}", backordered, cancel=True)
 
 
 def _declining() -> FakeWorld:
@@ -56,4 +59,4 @@ def _declining() -> FakeWorld:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(main(sys.argv[1]))

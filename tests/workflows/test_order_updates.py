@@ -49,7 +49,10 @@ async def test_cancel_before_pick_releases_stock_and_voids_payment(
     assert accepted.status is OrderStatus.RESERVED
     assert (result.status, result.reason) == (OrderStatus.CANCELLED, "cancelled_by_support")
     assert world.calls == ["reserve_stock", "authorize_payment", "void_payment", "release_stock"]
-    assert world.records[-1].entry.actor == "agent-7"
+    final = world.records[-1]
+    assert final.entry.actor == "agent-7"
+    assert final.entry.reason == "cancelled_by_support: customer changed their mind"
+    assert final.status_reason == "cancelled_by_support"
 
 
 async def test_cancel_while_picking_also_undoes_the_pick(

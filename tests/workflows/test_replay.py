@@ -15,7 +15,7 @@ HISTORIES = {
 
 @pytest.mark.parametrize("name", sorted(HISTORIES))
 async def test_recorded_history_replays_on_current_code(name: str) -> None:
-    history = WorkflowHistory.from_json(f"order-replay-{name}", HISTORIES[name])
+    history = WorkflowHistory.from_json(f"order-{name}", HISTORIES[name])
 
     result = await Replayer(workflows=[OrderWorkflow]).replay_workflow(
         history, raise_on_replay_failure=False
@@ -24,5 +24,8 @@ async def test_recorded_history_replays_on_current_code(name: str) -> None:
     assert result.replay_failure is None
 
 
-def test_the_recorded_histories_are_all_there() -> None:
-    assert set(HISTORIES) >= {"completed", "declined", "backordered_then_cancelled"}
+def test_every_scenario_is_recorded_for_every_version() -> None:
+    scenarios = {"completed", "declined", "backordered_then_cancelled"}
+    versions = {name.rpartition("-")[2] for name in HISTORIES}
+    assert {f"{s}-{v}" for s in scenarios for v in versions} == set(HISTORIES)
+    assert {"v1", "v2"} <= versions

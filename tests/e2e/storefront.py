@@ -1,0 +1,22 @@
+"""What a storefront does in the e2e tests: count stock, place orders, over real HTTP."""
+
+from uuid import uuid4
+
+import httpx
+
+TERMINAL = ("completed", "cancelled", "failed")
+
+
+async def stock(http: httpx.AsyncClient, on_hand: int) -> str:
+    """A new SKU with `on_hand` units, counted through the API."""
+    sku = f"SKU-E2E-{uuid4().hex[:10].upper()}"
+    counted = await http.put(f"/v1/inventory/{sku}", json={"on_hand": on_hand})
+    assert counted.status_code == 200
+    return sku
+
+
+async def place(http: httpx.AsyncClient, body: dict[str, object]) -> str:
+    placed = await http.post("/v1/orders", json=body, headers={"Idempotency-Key": str(uuid4())})
+    assert placed.status_code == 202, placed.text
+    order_id: str = placed.json()["id"]
+    return order_id
