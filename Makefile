@@ -70,7 +70,7 @@ lock:
 	trap 'rm -rf "$$tmp"' EXIT
 	$(PYTHON) -m venv "$$tmp/venv"
 	$(PYTHON) -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; \
-		print(*p["dependencies"], *p["optional-dependencies"]["dev"], sep="\n")' > "$$tmp/in.txt"
+		print(*p["dependencies"], *p["optional-dependencies"]["dev"], *p["optional-dependencies"]["bench"], sep="\n")' > "$$tmp/in.txt"
 	"$$tmp/venv/bin/python" -m pip install --disable-pip-version-check --quiet -r "$$tmp/in.txt"
 	{
 		echo "# Pinned dependencies of pyproject.toml (dev tools included). Regenerate: make lock"
