@@ -3,9 +3,10 @@
 import asyncio
 import logging
 from collections.abc import Callable
+from typing import TypedDict
 
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import PollerBehavior, PollerBehaviorSimpleMaximum, Worker
 
 from activities.inventory import InventoryActivities
 from activities.payments import PaymentActivities
@@ -48,6 +49,27 @@ def build_activities(sessions: SessionFactory, settings: Settings) -> list[Calla
     ]
 
 
+class WorkerOptions(TypedDict):
+    """The Worker knobs that decide throughput, shared with the benchmark's no-op baseline."""
+
+    max_concurrent_activities: int
+    max_concurrent_workflow_tasks: int
+    max_cached_workflows: int
+    workflow_task_poller_behavior: PollerBehavior
+    activity_task_poller_behavior: PollerBehavior
+
+
+def worker_options() -> WorkerOptions:
+    """Slots, cache and pollers of every worker process (the SDK's defaults, spelled out)."""
+    return WorkerOptions(
+        max_concurrent_activities=100,
+        max_concurrent_workflow_tasks=100,
+        max_cached_workflows=1000,
+        workflow_task_poller_behavior=PollerBehaviorSimpleMaximum(maximum=5),
+        activity_task_poller_behavior=PollerBehaviorSimpleMaximum(maximum=5),
+    )
+
+
 def build_worker(client: Client, sessions: SessionFactory, settings: Settings) -> Worker:
     """A worker for the `orders` task queue with the order workflow and all its activities."""
     return Worker(
@@ -55,6 +77,7 @@ def build_worker(client: Client, sessions: SessionFactory, settings: Settings) -
         task_queue=settings.task_queue,
         workflows=[OrderWorkflow],
         activities=build_activities(sessions, settings),
+        **worker_options(),
     )
 
 
