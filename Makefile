@@ -3,6 +3,7 @@
 #   make run    the whole OMS on this machine (embedded Temporal + PostgreSQL), Ctrl-C stops it
 #   make test   lint, type-check, validate docker-compose.yml, then pytest
 #   make lint   ruff + mypy only
+#   make check  the data's invariants (read-only): OMS_DATABASE_URL, else make run's database
 #   make lock   re-pin requirements.lock from pyproject.toml's dependencies (+ dev)
 #   make venv   create/refresh .venv (the other targets do it when requirements.lock changed)
 
@@ -17,7 +18,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.requirements.lock.installed
 PIP := $(BIN)/python -m pip --disable-pip-version-check
 
-.PHONY: help venv run test lint lock compose-check compose-cli
+.PHONY: help venv run test lint lock compose-check compose-cli check
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
@@ -48,6 +49,10 @@ lint: venv
 
 test: lint compose-check
 	$(BIN)/pytest
+
+# Safe on a live system; exit 1 lists the violations. CHECK_ARGS=--require-terminal once idle.
+check: venv
+	$(BIN)/python -m db.invariants $(CHECK_ARGS)
 
 compose-check: compose-cli
 	docker-compose -f docker-compose.yml config -q
