@@ -5,6 +5,7 @@
 #   make lint   ruff + mypy only
 #   make check  the data's invariants (read-only): OMS_DATABASE_URL, else make run's database
 #   make lock   re-pin requirements.lock from pyproject.toml's dependencies (+ dev)
+#   make bench  throughput and latency against the stack's own limits (BENCH_ARGS="--workers 2")
 #   make venv   create/refresh .venv (the other targets do it when requirements.lock changed)
 
 SHELL := /bin/bash
@@ -18,7 +19,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.requirements.lock.installed
 PIP := $(BIN)/python -m pip --disable-pip-version-check
 
-.PHONY: help venv run test lint lock compose-check compose-cli check
+.PHONY: help venv run test lint lock compose-check compose-cli bench check
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
@@ -42,6 +43,10 @@ $(STAMP): requirements.lock
 
 run: venv
 	$(BIN)/python -m devstack run
+
+# A benchmark, not a test: it fails only when it could not measure. Results: bench-results/.
+bench: venv
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 lint: venv
 	$(BIN)/ruff check .

@@ -1,0 +1,41 @@
+"""Progress bars and messages on the terminal (tqdm, kept behind a small typed face)."""
+
+from types import TracebackType
+from typing import Self
+
+from tqdm import tqdm  # type: ignore[import-untyped]  # no stubs pinned (types-tqdm)
+
+
+def say(text: str) -> None:
+    """Print a line without breaking the progress bars."""
+    tqdm.write(text)
+
+
+class Bar:
+    """One progress bar; a context manager that closes it."""
+
+    def __init__(self, desc: str, total: int, unit: str, position: int = 0) -> None:
+        self._bar = tqdm(
+            total=total, desc=desc, unit=unit, position=position, dynamic_ncols=True, leave=True
+        )
+
+    def advance(self, steps: int = 1) -> None:
+        self._bar.update(steps)
+
+    def show(self, done: int) -> None:
+        """Set the bar to `done` (for counts read from elsewhere, which may jump)."""
+        self._bar.update(done - self._bar.n)
+
+    def close(self) -> None:
+        self._bar.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
