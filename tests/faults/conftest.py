@@ -1,0 +1,34 @@
+"""Each fault test gets a stack of its own (fresh servers, files in its tmp_path), stocked."""
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from db.session import create_engine, create_session_factory
+from tests.conftest import serve_api
+from tests.faults.shop import Shop
+from tests.faults.stack import start_processes
+
+
+@pytest.fixture
+def world() -> dict[str, str]:
+    """Extra OMS_* variables for the workers; a test overrides it with `parametrize`."""
+    return {}
+
+
+@pytest.fixture
+async def shop(tmp_path: Path, world: dict[str, str]) -> AsyncIterator[Shop]:
+    """PostgreSQL, Temporal and the API up, SKUs stocked; the test starts its own workers."""
+    stack = start_processes(tmp_path, world)
+    try:
+        engine = create_engine(stack.settings)
+        try:
+            async with serve_api(stack.settings) as api:
+                shop = Shop(api=api, sessions=create_session_factory(engine), stack=stack)
+                await shop.stock_up()
+                yield shop
+        finally:
+            await engine.dispose()
+    finally:
+        stack.stop()

@@ -1,0 +1,145 @@
+"""The storefront's side of a fault test: stock, orders over HTTP, and the verdict afterwards."""
+
+import asyncio
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from uuid import uuid4
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from db.invariants import check
+from db.models import OrderRecord
+from db.session import SessionFactory
+from tests.e2e.storefront import TERMINAL
+from tests.faults.stack import Processes
+
+log = logging.getLogger(__name__)
+SKUS = 4
+ON_HAND = 1000
+MOVING = frozenset({"picked", "packed", "shipped", "delivered", "completed"})
+POLL = 0.2  # seconds between two looks at the orders
+
+Body = dict[str, object]
+
+
+def lines_of(n: int, skus: Sequence[str]) -> dict[str, int]:
+    """Order `n` buys 1 or 2 units of one SKU and 1 of the next: several SKUs, shared."""
+    return {skus[n % len(skus)]: 1 + n % 2, skus[(n + 1) % len(skus)]: 1}
+
+
+def order_body(n: int, skus: Sequence[str]) -> Body:
+    """The POST /v1/orders body of order `n`."""
+    return {
+        "customer": {"id": f"cust-{n}", "email": "ada@example.com", "name": "Ada"},
+        "shipping_address": {
+            "name": "Ada Lovelace",
+            "line1": "1 Main St",
+            "line2": None,
+            "city": "Berlin",
+            "postal_code": "10115",
+            "country": "DE",
+        },
+        "lines": [
+            {"sku": sku, "quantity": quantity, "unit_price": 1999}
+            for sku, quantity in lines_of(n, skus).items()
+        ],
+        "currency": "EUR",
+        "payment": {"token": "tok_visa"},
+    }
+
+
+@dataclass
+class Shop:
+    """The API (in this process), a read-only look at the database, and what was ordered."""
+
+    api: httpx.AsyncClient
+    sessions: SessionFactory
+    stack: Processes
+    skus: list[str] = field(default_factory=list)
+    placed: list[str] = field(default_factory=list)
+    ordered: Counter[str] = field(default_factory=Counter)  # units per SKU
+
+    async def stock_up(self) -> None:
+        """SKUS new SKUs with ON_HAND units each, counted through the API."""
+        for _ in range(SKUS):
+            sku = f"SKU-FAULT-{uuid4().hex[:8].upper()}"
+            counted = await self.api.put(f"/v1/inventory/{sku}", json={"on_hand": ON_HAND})
+            assert counted.status_code == 200, counted.text
+            self.skus.append(sku)
+
+    async def place(self, count: int) -> list[str]:
+        """Place `count` orders at once, each with its own Idempotency-Key; their ids."""
+        first = len(self.placed)
+        replies = await asyncio.gather(*(self._post(n) for n in range(first, first + count)))
+        refused = [f"{r.status_code} {r.text}" for r in replies if r.status_code != 202]
+        assert not refused, f"{len(refused)} of {count} orders refused, e.g. {refused[0]}"
+        ids = [r.json()["id"] for r in replies]
+        self.placed += ids
+        for n in range(first, first + count):
+            self.ordered.update(lines_of(n, self.skus))
+        return ids
+
+    async def _post(self, n: int) -> httpx.Response:
+        key = {"Idempotency-Key": str(uuid4())}
+        return await self.api.post("/v1/orders", json=order_body(n, self.skus), headers=key)
+
+    async def statuses(self, ids: Sequence[str]) -> Counter[str]:
+        """How many of `ids` are in each status, read straight from the database."""
+        async with self.sessions() as session:
+            rows = await session.execute(
+                select(OrderRecord.status, func.count())
+                .where(OrderRecord.id.in_(ids))
+                .group_by(OrderRecord.status)
+            )
+            return Counter(dict(rows.all()))
+
+    async def wait_until(
+        self, ids: Sequence[str], done: Callable[[Counter[str]], bool], what: str, within: float
+    ) -> Counter[str]:
+        """Poll the statuses of `ids` until `done(them)`; fail saying `what` after `within` s."""
+        deadline = time.monotonic() + within
+        while not done(seen := await self.statuses(ids)):
+            if time.monotonic() > deadline or self.stack.dead_workers():
+                pytest.fail(
+                    f"{what}: not after {within:.0f}s; statuses {dict(seen)}; "
+                    f"dead workers' exit codes {self.stack.dead_workers()}\n{self.stack.log_tail()}"
+                )
+            await asyncio.sleep(POLL)
+        return seen
+
+    async def in_flight(self, ids: Sequence[str]) -> Counter[str]:
+        """Wait until orders move (one reached `picked`); the statuses then, some not finished."""
+        seen = await self.wait_until(
+            ids, lambda s: bool(MOVING & s.keys()), "orders start moving", within=60
+        )
+        assert sum(n for status, n in seen.items() if status not in TERMINAL), (
+            f"every order finished before the fault: nothing tested ({dict(seen)})"
+        )
+        log.info("at the fault: %s", dict(seen))
+        return seen
+
+    async def all_finished(self, ids: Sequence[str], within: float) -> None:
+        started = time.monotonic()
+        await self.wait_until(ids, lambda s: _all_terminal(s, len(ids)), "all terminal", within)
+        log.info("%d orders terminal after %.1fs more", len(ids), time.monotonic() - started)
+
+    async def assert_all_completed_and_sound(self, ids: Sequence[str]) -> None:
+        """All completed (says the API), stock booked out once, every invariant holding."""
+        replies = [await self.api.get(f"/v1/orders/{i}") for i in ids]
+        statuses = Counter(r.json()["status"] for r in replies)
+        assert statuses == {"completed": len(ids)}, f"statuses through the API: {dict(statuses)}"
+        for sku in self.skus:
+            stock = (await self.api.get(f"/v1/inventory/{sku}")).json()
+            assert (stock["on_hand"], stock["reserved"]) == (ON_HAND - self.ordered[sku], 0), stock
+        violations = await check(self.sessions, require_terminal=True)  # this stack's whole DB
+        assert violations == [], "\n".join(map(str, violations))
+        assert self.stack.dead_workers() == [], self.stack.log_tail()
+
+
+def _all_terminal(statuses: Counter[str], count: int) -> bool:
+    return statuses.keys() <= set(TERMINAL) and statuses.total() == count
