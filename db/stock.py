@@ -13,13 +13,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import InventoryRecord, MovementRecord, ReservationRecord
 
+MAX_ON_HAND = 2**31 - 1  # inventory_items.on_hand is a 32-bit integer
+
 
 class UnknownSku(LookupError):
     """The inventory has never heard of this SKU."""
 
 
 class StockConflict(ValueError):
-    """The change would take `on_hand` below what is reserved."""
+    """The change would take `on_hand` below what is reserved, or past what the column holds."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -125,6 +127,8 @@ class StockRepository:
             raise StockConflict(
                 f"on_hand would be {item.on_hand + delta}, below the {item.reserved} reserved"
             )
+        if item.on_hand + delta > MAX_ON_HAND:  # else PostgreSQL refuses it: a 500, not a 409
+            raise StockConflict(f"on_hand would be {item.on_hand + delta}, above {MAX_ON_HAND}")
         if delta != 0:
             item.on_hand += delta
             self._session.add(MovementRecord(sku=item.sku, delta=delta, reason=reason, actor=actor))

@@ -22,7 +22,9 @@ router = APIRouter(prefix="/v1/inventory", tags=["inventory"])
 SkuPath = Annotated[str, Path(min_length=1, max_length=64)]
 Actor = Annotated[str, Header(alias="X-Actor", min_length=1, max_length=128)]
 NOT_FOUND: Responses = {404: {"model": Problem, "description": "Unknown SKU"}}
-CONFLICT: Responses = {409: {"model": Problem, "description": "on_hand would fall below reserved"}}
+CONFLICT: Responses = {
+    409: {"model": Problem, "description": "on_hand would fall below reserved or exceed 2^31-1"}
+}
 
 
 @router.get("/{sku}", responses=NOT_FOUND)
