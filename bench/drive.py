@@ -12,6 +12,7 @@ from bench.stats import Summary, per_second, summarize
 
 log = logging.getLogger(__name__)
 POLL = 0.1  # seconds between two completion counts
+GIVE_UP_S = 120.0  # plus 0.5 s per unit: a stuck system ends the phase, never hangs the run
 
 StartOne = Callable[[int], Awaitable[bool]]
 Count = Callable[[], Awaitable[int]]
@@ -93,7 +94,6 @@ async def measure(
     async def fresh() -> int:
         return await completed() - base
 
-    give_up_s = 120 + total * 0.5  # bounded: a stuck system ends the phase, not the run
     with (
         Bar(f"{label}: started", total, "wf", 0) as started,
         Bar(f"{label}: completed", total, "wf", 1) as finished,
@@ -101,7 +101,7 @@ async def measure(
         cpu_before, began = cpu_by_part(), time.perf_counter()
         (latencies, failures), samples = await asyncio.gather(
             drive(total, clients, start_one, started),
-            watch(fresh, total, began, give_up_s, finished),
+            watch(fresh, total, began, GIVE_UP_S + total * 0.5, finished),
         )
     last, cpu_after = samples[-1], cpu_by_part()
     return Throughput(

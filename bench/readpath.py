@@ -30,10 +30,6 @@ class ReadLevel:
     vacuum_s: float
     pages: dict[str, Summary]
 
-    @property
-    def worst_p99_ms(self) -> float:
-        return max(summary.p99_ms for summary in self.pages.values())
-
     def to_json(self) -> dict[str, object]:
         return {
             "rows": self.rows,

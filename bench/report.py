@@ -155,6 +155,7 @@ def to_json(results: Results, rows: list[Row]) -> dict[str, object]:
     options = asdict(results.options) | {"out": str(results.options.out)}
     return {
         "started_at": results.started_at.isoformat(),
+        "load_average": {"start": results.load_at_start, "end": os.getloadavg()},
         "machine": {
             "cpus": os.cpu_count(),
             "platform": platform.platform(),

@@ -1,6 +1,7 @@
 """One benchmark run: the five phases against a stack of its own; what each measured."""
 
 import logging
+import os
 import signal
 import sys
 from collections.abc import Awaitable
@@ -32,6 +33,7 @@ class Results:
 
     options: BenchOptions
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    load_at_start: tuple[float, float, float] = field(default_factory=os.getloadavg)
     baseline: Throughput | None = None
     pipeline: Throughput | None = None
     statuses: dict[str, int] = field(default_factory=dict)
