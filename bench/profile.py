@@ -8,6 +8,8 @@ from pathlib import Path
 
 FRAME = re.compile(r"^(?P<function>.*) \((?P<file>[^()]*):\d+\)$")
 REPO = str(Path(__file__).resolve().parent.parent)
+# Leaves where a thread waits (py-spy can count a blocked pool thread as busy): not work.
+IDLE = {("_worker", "thread.py"), ("wait", "threading.py"), ("select", "selectors.py")}
 
 
 def py_spy() -> Path:
@@ -20,8 +22,9 @@ def py_spy() -> Path:
 
 
 def profiled(args: list[str], output: Path) -> list[str]:
-    """`args` run under py-spy sampling every Python thread 200 times a second (idle excluded)."""
-    record = [str(py_spy()), "record", "--rate", "200", "--format", "raw", "--full-filenames"]
+    """`args` under py-spy: every Python thread 100 times a second, without pausing the process."""
+    record = [str(py_spy()), "record", "--rate", "100", "--nonblocking", "--format", "raw"]
+    record += ["--full-filenames"]  # the library of each frame, from its path
     return [*record, "--output", str(output), "--", *args]
 
 
@@ -39,13 +42,17 @@ def hotspots(raw: Path, top: int = 10) -> dict[str, list[tuple[str, float]]]:
     own: Counter[str] = Counter()
     areas: Counter[str] = Counter()
     ours: Counter[str] = Counter()
+    roots: Counter[str] = Counter()  # event loop (`<module>`) or a pool thread (`_bootstrap`)
     for line in raw.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
         frames = [m for f in stack.split(";") if (m := FRAME.match(f))]
         if not frames or not count.isdigit():
             continue
         leaf, n = frames[-1], int(count)
+        if (leaf["function"], Path(leaf["file"]).name) in IDLE:
+            continue
         own[f"{leaf['function']} ({leaf['file']})"] += n
+        roots[f"{frames[0]['function']} ({Path(frames[0]['file']).name})"] += n
         areas[_area(leaf["file"])] += n
         for name in {f"{m['function']} ({m['file']})" for m in frames if _area(m["file"]) == "oms"}:
             ours[name] += n  # once per sample, however deep it recurses
@@ -54,4 +61,9 @@ def hotspots(raw: Path, top: int = 10) -> dict[str, list[tuple[str, float]]]:
     def top_of(counter: Counter[str]) -> list[tuple[str, float]]:
         return [(name, round(100 * n / total, 1)) for name, n in counter.most_common(top)]
 
-    return {"functions": top_of(own), "libraries": top_of(areas), "oms_total": top_of(ours)}
+    return {
+        "threads": top_of(roots),
+        "functions": top_of(own),
+        "libraries": top_of(areas),
+        "oms_total": top_of(ours),
+    }
