@@ -3,7 +3,9 @@
 Activities are called by name, so this module (like the workflow) imports no database or HTTP code.
 """
 
+import asyncio
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -54,7 +56,7 @@ async def _call(name: str, arg: object, result_type: type[R], summary: str, outs
         if outside
         else {"start_to_close_timeout": SHORT}
     )
-    result: R = await workflow.execute_activity(
+    step = workflow.start_activity(
         name,
         arg,
         result_type=result_type,
@@ -62,6 +64,14 @@ async def _call(name: str, arg: object, result_type: type[R], summary: str, outs
         summary=summary,
         **options,
     )
+    try:
+        result: R = await asyncio.shield(step)
+    except asyncio.CancelledError:
+        # The workflow is being cancelled. Let the step end before its undo runs: an undo that
+        # overtook its step (a release before the reservation commits) would leak stock or money.
+        with suppress(ActivityError):
+            await step
+        raise
     return result
 
 

@@ -34,6 +34,7 @@ class FakeWorld:
     fail: dict[str, Exception] = field(default_factory=dict)
     gates: dict[str, asyncio.Event] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
+    finished: list[str] = field(default_factory=list)  # names, as each activity returns or fails
     records: list[RecordStatusInput] = field(default_factory=list)
 
     def decline_payment(self) -> None:
@@ -72,9 +73,12 @@ class FakeWorld:
             key = f"{name}:{arg.entry.status}" if name == "record_status" else name
             if (gate := self.gates.get(key)) is not None:
                 await gate.wait()
-            if (error := self.fail.get(name)) is not None:
-                raise error
-            return answer(arg)
+            try:
+                if (error := self.fail.get(name)) is not None:
+                    raise error
+                return answer(arg)
+            finally:
+                self.finished.append(name)
 
         # The SDK decodes the argument by its annotation; only record_status's is read as a type.
         arg_type = RecordStatusInput if name == "record_status" else dict

@@ -161,9 +161,12 @@ async def test_cancelling_the_workflow_from_temporal_still_compensates(
     async with running_order(temporal_env, world) as handle:
         await wait_until_called(world, "pick_order")
         await handle.cancel()  # what ops do with `temporal workflow cancel`
+        await asyncio.sleep(0.3)  # time for an undo that would overtake the pick to start
+        picked_before_undo = "cancel_pick" not in world.calls
         picking.set()
         result = await handle.result()
 
     assert (result.status, result.reason) == (OrderStatus.CANCELLED, "cancelled_by_ops")
     assert world.calls[-3:] == ["cancel_pick", "void_payment", "release_stock"]
     assert world.statuses[-1] == "cancelled"
+    assert picked_before_undo  # the undo waited for the pick it undoes to end
