@@ -178,6 +178,19 @@ def delivered(shipment: Shipment) -> Shipment:
 
 
 async def record_status(record: RecordStatusInput) -> None:
-    """Keep the read model (order row + history row) current; idempotent by (order, seq)."""
+    """Keep the read model (order row + history row) current; idempotent by (order, seq).
+
+    A local activity: a short write to our own database that needs no task queue round trip
+    through the server, which halves the server's work per order (7 of an order's 14 steps).
+    """
     summary = f"Record {record.entry.status}"
-    await _call("record_status", record, type(None), summary, outside=False)
+    if not workflow.patched("local-projection"):  # orders started before the change
+        await _call("record_status", record, type(None), summary, outside=False)
+        return
+    await workflow.execute_local_activity(
+        "record_status",
+        record,
+        start_to_close_timeout=SHORT,
+        retry_policy=OWN_DB,
+        summary=summary,
+    )

@@ -6,6 +6,7 @@ The time-skipping server handles Updates poorly, so these run on the real dev se
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from uuid import uuid4
 
 import pytest
@@ -31,7 +32,13 @@ async def running_order(env: WorkflowEnvironment, world: FakeWorld) -> AsyncIter
         env.client, task_queue=queue, workflows=[OrderWorkflow], activities=world.activities()
     ):
         yield await env.client.start_workflow(
-            OrderWorkflow.run, order, id=order_workflow_id(order.order_id), task_queue=queue
+            OrderWorkflow.run,
+            order,
+            id=order_workflow_id(order.order_id),
+            task_queue=queue,
+            # An update waits while a local activity (record_status) runs; a gated one ends its
+            # workflow task at 80 % of this timeout, so the update gets in within ~2 s.
+            task_timeout=timedelta(seconds=2),
         )
 
 
