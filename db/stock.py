@@ -39,6 +39,19 @@ _BOOK_OUT = text(
     "SET on_hand = i.on_hand - v.qty, reserved = i.reserved - v.qty, updated_at = now() "
     "FROM unnest(CAST(:skus AS text[]), CAST(:qtys AS int[])) AS v(sku, qty) WHERE i.sku = v.sku"
 )
+_LOCK_FOR_ORDER = text(
+    "SELECT i.sku, i.on_hand - i.reserved AS available, "
+    "EXISTS (SELECT 1 FROM reservations r WHERE r.order_id = :oid) AS done "
+    "FROM inventory_items AS i WHERE i.sku = ANY(CAST(:skus AS text[])) ORDER BY i.sku FOR UPDATE"
+)
+_RESERVE = text(
+    "WITH wanted AS "
+    "(SELECT * FROM unnest(CAST(:skus AS text[]), CAST(:qtys AS int[])) AS v(sku, qty)), "
+    "added AS (UPDATE inventory_items AS i SET reserved = i.reserved + w.qty, updated_at = now() "
+    "FROM wanted AS w WHERE i.sku = w.sku) "
+    "INSERT INTO reservations (order_id, sku, quantity, status) "
+    "SELECT :oid, w.sku, w.qty, 'open' FROM wanted AS w"
+)
 _SET_RESERVATIONS = text(
     "UPDATE reservations SET status = :new WHERE order_id = :order_id AND status = 'open' "
     "RETURNING sku, quantity"
@@ -64,25 +77,23 @@ class StockRepository:
         return [sku for sku in skus if sku not in known]
 
     async def reserve(self, order_id: str, wanted: Sequence[Wanted]) -> list[str]:
-        """Reserve all lines or none; returns the short SKUs (empty: reserved, now or before)."""
-        if await self._has_reservations(order_id):
-            return []  # a retry after a lost reply: the first attempt committed
-        rows = await self._lock([w.sku for w in wanted])
-        missing = [
-            w.sku
-            for w in wanted
-            if w.sku not in rows or rows[w.sku].on_hand - rows[w.sku].reserved < w.quantity
-        ]
-        if missing:
-            return missing
+        """Reserve all lines or none; returns the short SKUs (empty: reserved, now or before).
+
+        Two statements while the SKU rows are locked (lock + check, then update + insert), so a
+        hot SKU's lock is held for as short a time as the all-or-nothing check allows.
+        """
         skus, qtys = [w.sku for w in wanted], [w.quantity for w in wanted]
-        await self._session.execute(_ADD_RESERVED, {"skus": skus, "qtys": qtys})
-        self._session.add_all(
-            ReservationRecord(order_id=order_id, sku=w.sku, quantity=w.quantity, status="open")
-            for w in wanted
-        )
-        await self._session.flush()  # the primary key refuses a concurrent duplicate attempt
-        return []
+        locked = (
+            await self._session.execute(_LOCK_FOR_ORDER, {"skus": skus, "oid": order_id})
+        ).all()
+        if any(row.done for row in locked):
+            return []  # a retry after a lost reply: the first attempt committed
+        available = {row.sku: row.available for row in locked}
+        missing = [w.sku for w in wanted if available.get(w.sku, 0) < w.quantity]
+        if not missing:
+            # The primary key refuses a concurrent duplicate attempt of the same order.
+            await self._session.execute(_RESERVE, {"skus": skus, "qtys": qtys, "oid": order_id})
+        return missing
 
     async def release(self, order_id: str) -> None:
         """Give back the order's open reservations (compensation). Idempotent."""
@@ -134,12 +145,6 @@ class StockRepository:
             self._session.add(MovementRecord(sku=item.sku, delta=delta, reason=reason, actor=actor))
         await self._session.flush()
         return item
-
-    async def _has_reservations(self, order_id: str) -> bool:
-        found = await self._session.scalar(
-            select(ReservationRecord.sku).where(ReservationRecord.order_id == order_id).limit(1)
-        )
-        return found is not None
 
     async def _lock(self, skus: Sequence[str]) -> dict[str, InventoryRecord]:
         """Lock SKU rows in a stable order: the rule that keeps concurrent orders deadlock-free."""
