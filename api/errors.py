@@ -1,11 +1,13 @@
 """Error answers: 422s in FastAPI's own shape for checks pydantic cannot make, 503s for outages."""
 
+import json
 from collections.abc import Sequence
 
 from fastapi import FastAPI, Request, status
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 
 
 def field_error(loc: Sequence[str | int], msg: str, kind: str, value: object) -> dict[str, object]:
@@ -49,8 +51,39 @@ async def _workflow_unavailable(request: Request, exc: Exception) -> JSONRespons
     )
 
 
+async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's 422, but safe to render: an input JSON cannot carry (NaN, a lone surrogate)
+    is left out of the entry instead of turning the answer into a 500."""
+    del request
+    assert isinstance(exc, RequestValidationError)
+    return JSONResponse({"detail": [_renderable(error) for error in exc.errors()]}, status_code=422)
+
+
+def _renderable(error: dict[str, object]) -> object:
+    entry = jsonable_encoder(error)
+    try:
+        json.dumps(entry, allow_nan=False, ensure_ascii=False).encode()  # as JSONResponse does
+    except (ValueError, UnicodeEncodeError):
+        entry = {key: value for key, value in entry.items() if key not in ("input", "ctx")}
+    return entry
+
+
+async def _unstorable_value(request: Request, exc: Exception) -> JSONResponse:
+    """A value PostgreSQL cannot store (a NUL character in text): a 422, the transaction undone."""
+    del request
+    nul = "NUL" in str(exc)
+    entry = {
+        "type": "nul_character" if nul else "unstorable_value",
+        "loc": ["request"],
+        "msg": "text must not contain NUL (\\u0000)" if nul else "a value cannot be stored",
+    }
+    return JSONResponse({"detail": [entry]}, status_code=422)
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    """Outages answer 503 with a body saying what to do, never 500."""
+    """Outages answer 503 with a body saying what to do, never 500; bad input answers 422."""
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(DataError, _unstorable_value)
     app.add_exception_handler(OperationalError, _database_unavailable)
     app.add_exception_handler(InterfaceError, _database_unavailable)
     app.add_exception_handler(WorkflowUnavailable, _workflow_unavailable)

@@ -1,11 +1,10 @@
-"""Input the database or JSON cannot hold is refused with a 4xx, not a 500: known bugs, pinned.
+"""Input the database or JSON cannot hold is refused with a 4xx, not a 500.
 
-Found while fuzzing the API (test_api_schema.py, which leaves NUL out until these are fixed).
-Each case is a strict xfail: when a fix lands it passes, the run fails, and the mark goes.
-- NUL (U+0000) anywhere PostgreSQL gets it: psycopg refuses it (DataError), the API answers 500.
+Found while fuzzing the API (these answered 500 until api/errors.py handled them):
+- NUL (U+0000) anywhere PostgreSQL gets it: psycopg refuses it (DataError) -> 422.
 - A lone surrogate (a JSON escape like \\ud800) in body text, or a non-finite number (NaN,
-  Infinity, 1e400, which Python's JSON reader accepts): pydantic refuses it, and FastAPI's 422,
-  which echoes the input, cannot be rendered (UTF-8 has no surrogates, JSON no NaN): 500.
+  Infinity, 1e400, which Python's JSON reader accepts): pydantic refuses it; the 422 leaves out
+  the input it cannot render.
 """
 
 from uuid import uuid4
@@ -15,9 +14,6 @@ import requests
 
 pytestmark = pytest.mark.integration
 
-KNOWN_500 = pytest.mark.xfail(
-    strict=True, raises=AssertionError, reason="bug: answered 500, see the module docstring"
-)
 ORDER = (
     '{"customer": {"id": "c-1", "email": "ada@example.com", "name": %s},'
     ' "shipping_address": {"name": "Ada", "line1": "1 Main St", "city": "Berlin",'
@@ -26,30 +22,24 @@ ORDER = (
     ' "currency": "EUR", "payment": {"token": "tok_visa"}}'
 )
 CASES = [
-    pytest.param("GET", "/v1/orders/a%00b", None, id="NUL in an order id", marks=KNOWN_500),
-    pytest.param("GET", "/v1/inventory/a%00b", None, id="NUL in a SKU", marks=KNOWN_500),
-    pytest.param("GET", "/v1/orders?customer_id=a%00b", None, id="NUL in a query", marks=KNOWN_500),
-    pytest.param(
-        "POST", "/v1/orders", ORDER % ('"Ada\\u0000"', 1), id="NUL in a name", marks=KNOWN_500
-    ),
+    pytest.param("GET", "/v1/orders/a%00b", None, id="NUL in an order id"),
+    pytest.param("GET", "/v1/inventory/a%00b", None, id="NUL in a SKU"),
+    pytest.param("GET", "/v1/orders?customer_id=a%00b", None, id="NUL in a query"),
+    pytest.param("POST", "/v1/orders", ORDER % ('"Ada\\u0000"', 1), id="NUL in a name"),
     pytest.param(
         "POST",
         "/v1/inventory/{sku}/adjustments",
         '{"delta": 1, "reason": "\\udfff"}',
         id="lone surrogate in a reason",
-        marks=KNOWN_500,
     ),
     pytest.param(
         "POST",
         "/v1/orders",
         ORDER % ('"\\ud800"', 1),
         id="lone surrogate in a name",
-        marks=KNOWN_500,
     ),
-    pytest.param("PUT", "/v1/inventory/{sku}", '{"on_hand": NaN}', id="NaN", marks=KNOWN_500),
-    pytest.param(
-        "POST", "/v1/orders", ORDER % ('"Ada"', "1e400"), id="1e400 units", marks=KNOWN_500
-    ),
+    pytest.param("PUT", "/v1/inventory/{sku}", '{"on_hand": NaN}', id="NaN"),
+    pytest.param("POST", "/v1/orders", ORDER % ('"Ada"', "1e400"), id="1e400 units"),
 ]
 
 
