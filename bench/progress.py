@@ -3,7 +3,7 @@
 from types import TracebackType
 from typing import Self
 
-from tqdm import tqdm  # type: ignore[import-untyped]  # no stubs pinned (types-tqdm)
+from tqdm import tqdm
 
 
 def say(text: str) -> None:
