@@ -27,6 +27,7 @@ from db.stock import StockRepository
 from devstack.network import free_port
 from devstack.postgres import EmbeddedPostgres
 from settings import Settings
+from tests.factories import make_order_body
 from worker import build_worker
 from workflows.contracts import SEARCH_ATTRIBUTES
 
@@ -159,20 +160,7 @@ def order_body() -> MakeOrderBody:
     """Makes a valid POST /v1/orders body; keyword arguments replace top-level fields."""
 
     def make(*skus: str, quantity: int = 2, **overrides: Any) -> OrderBody:
-        body: OrderBody = {
-            "customer": {"id": f"cust-{uuid4()}", "email": "ada@example.com", "name": "Ada"},
-            "shipping_address": {
-                "name": "Ada Lovelace",
-                "line1": "1 Main St",
-                "line2": None,
-                "city": "Berlin",
-                "postal_code": "10115",
-                "country": "DE",
-            },
-            "lines": [{"sku": sku, "quantity": quantity, "unit_price": 1999} for sku in skus],
-            "currency": "EUR",
-            "payment": {"token": "tok_visa"},
-        }
+        body = make_order_body([(sku, quantity) for sku in skus])
         return body | overrides
 
     return make

@@ -1,5 +1,6 @@
 """Test data builders: a valid thing by default, overridden where a test cares."""
 
+from collections.abc import Sequence
 from typing import Any
 from uuid import uuid4
 
@@ -29,3 +30,29 @@ def make_order_input(**overrides: Any) -> OrderInput:
         "shipping_address": make_address(),
     }
     return OrderInput(**(fields | overrides))
+
+
+def make_order_body(
+    lines: Sequence[tuple[str, int]], customer_id: str | None = None
+) -> dict[str, Any]:
+    """A POST /v1/orders body, as a storefront sends it: `lines` are (SKU, quantity) pairs."""
+    return {
+        "customer": {
+            "id": customer_id or f"cust-{uuid4()}",
+            "email": "ada@example.com",
+            "name": "Ada",
+        },
+        "shipping_address": {
+            "name": "Ada Lovelace",
+            "line1": "1 Main St",
+            "line2": None,
+            "city": "Berlin",
+            "postal_code": "10115",
+            "country": "DE",
+        },
+        "lines": [
+            {"sku": sku, "quantity": quantity, "unit_price": 1999} for sku, quantity in lines
+        ],
+        "currency": "EUR",
+        "payment": {"token": "tok_visa"},
+    }

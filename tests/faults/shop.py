@@ -6,6 +6,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 from uuid import uuid4
 
 import httpx
@@ -16,6 +17,7 @@ from db.invariants import check
 from db.models import OrderRecord
 from db.session import SessionFactory
 from tests.e2e.storefront import TERMINAL
+from tests.factories import make_order_body
 from tests.faults.stack import Processes
 
 log = logging.getLogger(__name__)
@@ -24,7 +26,7 @@ ON_HAND = 1000
 MOVING = frozenset({"picked", "packed", "shipped", "delivered", "completed"})
 POLL = 0.2  # seconds between two looks at the orders
 
-Body = dict[str, object]
+Body = dict[str, Any]
 
 
 def lines_of(n: int, skus: Sequence[str]) -> dict[str, int]:
@@ -34,23 +36,7 @@ def lines_of(n: int, skus: Sequence[str]) -> dict[str, int]:
 
 def order_body(n: int, skus: Sequence[str]) -> Body:
     """The POST /v1/orders body of order `n`."""
-    return {
-        "customer": {"id": f"cust-{n}", "email": "ada@example.com", "name": "Ada"},
-        "shipping_address": {
-            "name": "Ada Lovelace",
-            "line1": "1 Main St",
-            "line2": None,
-            "city": "Berlin",
-            "postal_code": "10115",
-            "country": "DE",
-        },
-        "lines": [
-            {"sku": sku, "quantity": quantity, "unit_price": 1999}
-            for sku, quantity in lines_of(n, skus).items()
-        ],
-        "currency": "EUR",
-        "payment": {"token": "tok_visa"},
-    }
+    return make_order_body(list(lines_of(n, skus).items()), customer_id=f"cust-{n}")
 
 
 @dataclass
