@@ -13,6 +13,7 @@ from activities.payments import PaymentActivities
 from activities.projection import ProjectionActivities
 from activities.shipping import ShippingActivities
 from activities.warehouse import WarehouseActivities
+from api.starter import connect_temporal
 from db.session import SessionFactory, create_engine, create_session_factory
 from reconciler import reconcile_forever
 from settings import Settings, get_settings
@@ -81,23 +82,13 @@ def build_worker(client: Client, sessions: SessionFactory, settings: Settings) -
     )
 
 
-async def connect(settings: Settings) -> Client:
-    """One Temporal client per process (TLS and API key for Temporal Cloud when configured)."""
-    return await Client.connect(
-        settings.temporal_address,
-        namespace=settings.temporal_namespace,
-        api_key=settings.temporal_api_key,
-        tls=settings.temporal_tls or settings.temporal_api_key is not None,
-    )
-
-
 async def main() -> None:
     """Run the worker and the reconciler until interrupted."""
     settings = get_settings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     engine = create_engine(settings)
     sessions = create_session_factory(engine)
-    client = await connect(settings)
+    client = await connect_temporal(settings)
     reconciler = asyncio.create_task(reconcile_forever(client, sessions, settings))
     try:
         await build_worker(client, sessions, settings).run()

@@ -4,11 +4,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from temporalio.client import Client
 
 from api.deps import Resources
 from api.errors import install_error_handlers
 from api.routes import health, inventory, orders
+from api.starter import connect_temporal
 from db.session import create_engine, create_session_factory
 from settings import Settings, get_settings
 
@@ -17,13 +17,7 @@ async def open_resources(settings: Settings) -> Resources:
     """ONE engine, session factory and Temporal client for the whole process."""
     engine = create_engine(settings)
     # Lazy: the API starts (and /healthz tells) while Temporal is down; calls connect on use.
-    temporal = await Client.connect(
-        settings.temporal_address,
-        namespace=settings.temporal_namespace,
-        api_key=settings.temporal_api_key,
-        tls=settings.temporal_tls or settings.temporal_api_key is not None,
-        lazy=True,
-    )
+    temporal = await connect_temporal(settings, lazy=True)
     sessions = create_session_factory(engine)
     return Resources(settings=settings, engine=engine, sessions=sessions, temporal=temporal)
 

@@ -1,4 +1,4 @@
-"""Starting an order's workflow: shared by the API and the reconciler, idempotent by design."""
+"""Reaching Temporal and starting an order's workflow: shared by the API and the worker."""
 
 from contextlib import suppress
 from datetime import timedelta
@@ -27,6 +27,20 @@ from workflows.order import OrderWorkflow
 from workflows.steps import describe, stock_lines
 
 START_TIMEOUT = timedelta(seconds=5)
+
+
+async def connect_temporal(settings: Settings, *, lazy: bool = False) -> Client:
+    """One Temporal client per process (TLS and API key for Temporal Cloud when configured).
+
+    `lazy`: connect on first use, so a process can start (and say so) while Temporal is down.
+    """
+    return await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        api_key=settings.temporal_api_key,
+        tls=settings.temporal_tls or settings.temporal_api_key is not None,
+        lazy=lazy,
+    )
 
 
 async def start_order(client: Client, order: OrderInput, task_queue: str) -> None:

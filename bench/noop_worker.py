@@ -4,15 +4,16 @@ import asyncio
 
 from temporalio.worker import Worker
 
+from api.starter import connect_temporal
 from bench.noop import NoopWorkflow, noop
 from settings import get_settings
-from worker import connect, worker_options
+from worker import worker_options
 
 
 async def main() -> None:
     """Run NoopWorkflow and its activity on OMS_TASK_QUEUE until the process is stopped."""
     settings = get_settings()
-    client = await connect(settings)
+    client = await connect_temporal(settings)
     worker = Worker(
         client,
         task_queue=settings.task_queue,

@@ -112,6 +112,17 @@ async def serve_api(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
+async def place_while_temporal_is_down(
+    settings: Settings, body: OrderBody, key: str | None = None
+) -> httpx.Response:
+    """POST the order to an API whose Temporal is unreachable: the answer (a 503) it gives."""
+    down = settings.model_copy(update={"temporal_address": f"127.0.0.1:{free_port()}"})
+    async with serve_api(down) as api_without_temporal:
+        return await api_without_temporal.post(
+            "/v1/orders", json=body, headers={"Idempotency-Key": key or str(uuid4())}
+        )
+
+
 async def wait_for_status(
     api: httpx.AsyncClient, order_id: str, *statuses: str, within: float = 30.0
 ) -> OrderBody:

@@ -7,9 +7,14 @@ import httpx
 import pytest
 from temporalio.worker import Worker
 
-from devstack.network import free_port
 from settings import Settings
-from tests.conftest import MakeOrderBody, MakeSku, serve_api, wait_for_status
+from tests.conftest import (
+    MakeOrderBody,
+    MakeSku,
+    place_while_temporal_is_down,
+    serve_api,
+    wait_for_status,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -56,12 +61,7 @@ async def test_cancelling_a_finished_order_answers_409_with_its_status(
 async def test_cancelling_an_order_whose_workflow_never_started_answers_503(
     settings: Settings, new_sku: MakeSku, order_body: MakeOrderBody
 ) -> None:
-    down = settings.model_copy(update={"temporal_address": f"127.0.0.1:{free_port()}"})
-    async with serve_api(down) as api_without_temporal:
-        body = order_body(await new_sku(5))
-        refused = await api_without_temporal.post(
-            "/v1/orders", json=body, headers={"Idempotency-Key": str(uuid4())}
-        )
+    refused = await place_while_temporal_is_down(settings, order_body(await new_sku(5)))
     async with serve_api(settings) as api:
         answer = await api.post(f"/v1/orders/{refused.json()['order_id']}/cancel", json=CANCEL)
 

@@ -11,9 +11,8 @@ from temporalio.testing import WorkflowEnvironment
 
 from db.models import OrderRecord
 from db.session import SessionFactory
-from devstack.network import free_port
 from settings import Settings
-from tests.conftest import MakeOrderBody, MakeSku, serve_api
+from tests.conftest import MakeOrderBody, MakeSku, place_while_temporal_is_down, serve_api
 from workflows.contracts import order_workflow_id
 
 pytestmark = pytest.mark.integration
@@ -214,12 +213,7 @@ async def test_an_order_placed_while_temporal_is_down_answers_503_and_a_retry_st
     temporal_env: WorkflowEnvironment,
 ) -> None:
     body, key = order_body(await new_sku(5)), str(uuid4())
-    down = settings.model_copy(update={"temporal_address": f"127.0.0.1:{free_port()}"})
-
-    async with serve_api(down) as api_without_temporal:
-        refused = await api_without_temporal.post(
-            "/v1/orders", json=body, headers={"Idempotency-Key": key}
-        )
+    refused = await place_while_temporal_is_down(settings, body, key)
     async with serve_api(settings) as api:
         retried = await api.post("/v1/orders", json=body, headers={"Idempotency-Key": key})
 

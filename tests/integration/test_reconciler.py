@@ -1,17 +1,15 @@
 """The reconciler starts the workflow of an order the API stored but could not start."""
 
 from datetime import timedelta
-from uuid import uuid4
 
 import pytest
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
 from db.session import SessionFactory
-from devstack.network import free_port
 from reconciler import reconcile_once
 from settings import Settings
-from tests.conftest import MakeOrderBody, MakeSku, serve_api
+from tests.conftest import MakeOrderBody, MakeSku, place_while_temporal_is_down
 from workflows.contracts import order_workflow_id
 
 pytestmark = pytest.mark.integration
@@ -24,13 +22,8 @@ async def test_an_order_left_without_a_workflow_gets_one_and_only_one(
     sessions: SessionFactory,
     temporal_env: WorkflowEnvironment,
 ) -> None:
-    down = settings.model_copy(update={"temporal_address": f"127.0.0.1:{free_port()}"})
-    async with serve_api(down) as api_without_temporal:  # the storefront never retries
-        refused = await api_without_temporal.post(
-            "/v1/orders",
-            json=order_body(await new_sku(5)),
-            headers={"Idempotency-Key": str(uuid4())},
-        )
+    # The storefront got a 503 and never retries.
+    refused = await place_while_temporal_is_down(settings, order_body(await new_sku(5)))
     order_id = refused.json()["order_id"]
     now = settings.model_copy(update={"reconcile_grace": timedelta(0)})
 
