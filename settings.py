@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     backorder_window: timedelta = timedelta(days=7)
     backorder_recheck: timedelta = timedelta(hours=1)
     delivery_window: timedelta = timedelta(days=30)
+    # Orders with a larger total (minor units of their currency) wait on a `payment_review` hold
+    # before picking until support releases them. Unset: no automatic review.
+    payment_review_above: int | None = Field(default=None, ge=0)
     reconcile_interval: timedelta = timedelta(seconds=30)
     reconcile_grace: timedelta = timedelta(seconds=30)
 

@@ -34,9 +34,11 @@ def build_activities(sessions: SessionFactory, settings: Settings) -> list[Calla
     projection = ProjectionActivities(sessions)
     return [
         inventory.reserve_stock,
+        inventory.change_reservation,
         inventory.release_stock,
         inventory.ship_stock,
         payments.authorize_payment,
+        payments.adjust_authorization,
         payments.capture_payment,
         payments.void_payment,
         warehouse.pick_order,
@@ -47,6 +49,7 @@ def build_activities(sessions: SessionFactory, settings: Settings) -> list[Calla
         shipping.void_shipment,
         shipping.confirm_delivery,
         projection.record_status,
+        projection.record_audit,
     ]
 
 

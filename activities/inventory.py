@@ -4,7 +4,12 @@ from temporalio import activity
 
 from db.session import SessionFactory
 from db.stock import StockRepository, Wanted
-from workflows.contracts import OrderRef, ReserveStockInput, ReserveStockResult
+from workflows.contracts import (
+    ChangeReservationInput,
+    OrderRef,
+    ReserveStockInput,
+    ReserveStockResult,
+)
 
 
 class InventoryActivities:
@@ -19,6 +24,14 @@ class InventoryActivities:
         wanted = [Wanted(sku=line.sku, quantity=line.quantity) for line in input.lines]
         async with self._sessions.begin() as session:
             missing = await StockRepository(session).reserve(input.order_id, wanted)
+        return ReserveStockResult(reserved=not missing, missing=missing)
+
+    @activity.defn
+    async def change_reservation(self, input: ChangeReservationInput) -> ReserveStockResult:
+        """Make the open reservation exactly these lines, or change nothing when one is short."""
+        wanted = [Wanted(sku=line.sku, quantity=line.quantity) for line in input.lines]
+        async with self._sessions.begin() as session:
+            missing = await StockRepository(session).change(input.order_id, wanted)
         return ReserveStockResult(reserved=not missing, missing=missing)
 
     @activity.defn

@@ -5,7 +5,13 @@ from typing import Protocol
 from temporalio import activity
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
-from workflows.contracts import AuthorizePaymentInput, CapturePaymentInput, OrderRef, PaymentResult
+from workflows.contracts import (
+    AdjustPaymentInput,
+    AuthorizePaymentInput,
+    CapturePaymentInput,
+    OrderRef,
+    PaymentResult,
+)
 
 
 class PaymentDeclined(Exception):
@@ -19,6 +25,11 @@ class PaymentGateway(Protocol):
         self, order_id: str, token: str, amount: int, currency: str, key: str
     ) -> str:
         """Hold `amount`; returns the payment id; raises PaymentDeclined."""
+        ...
+
+    async def adjust(self, order_id: str, token: str, amount: int, currency: str, key: str) -> str:
+        """Make the held amount `amount`: an increment (may raise PaymentDeclined) or a
+        partial void. Returns the payment id."""
         ...
 
     async def capture(self, order_id: str, amount: int, currency: str, key: str) -> str:
@@ -39,21 +50,24 @@ class PaymentActivities:
     @activity.defn
     async def authorize_payment(self, input: AuthorizePaymentInput) -> PaymentResult:
         """Authorize the order total; a decline is final."""
+        key = f"{input.order_id}:authorize"
         try:
             payment_id = await self._gateway.authorize(
-                input.order_id,
-                input.token,
-                input.amount,
-                input.currency,
-                f"{input.order_id}:authorize",
+                input.order_id, input.token, input.amount, input.currency, key
             )
         except PaymentDeclined as declined:
-            raise ApplicationError(
-                str(declined),
-                type="PaymentDeclined",
-                non_retryable=True,
-                category=ApplicationErrorCategory.BENIGN,  # a business answer, not a fault
-            ) from None
+            raise _declined(declined) from None
+        return PaymentResult(payment_id=payment_id)
+
+    @activity.defn
+    async def adjust_authorization(self, input: AdjustPaymentInput) -> PaymentResult:
+        """Hold a changed order's new total; a declined increase is final."""
+        try:
+            payment_id = await self._gateway.adjust(
+                input.order_id, input.token, input.amount, input.currency, input.key
+            )
+        except PaymentDeclined as declined:
+            raise _declined(declined) from None
         return PaymentResult(payment_id=payment_id)
 
     @activity.defn
@@ -67,3 +81,12 @@ class PaymentActivities:
     async def void_payment(self, input: OrderRef) -> None:
         """Compensation: release the authorization."""
         await self._gateway.void(input.order_id, f"{input.order_id}:void")
+
+
+def _declined(declined: PaymentDeclined) -> ApplicationError:
+    return ApplicationError(
+        str(declined),
+        type="PaymentDeclined",
+        non_retryable=True,
+        category=ApplicationErrorCategory.BENIGN,  # a business answer, not a fault
+    )

@@ -51,6 +51,42 @@ async def _workflow_unavailable(request: Request, exc: Exception) -> JSONRespons
     )
 
 
+class OrderNotFound(LookupError):
+    """No order has this id (a 404)."""
+
+
+class Refused(Exception):
+    """The order said no to a support action; `reason` says why (a 409)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class SupportUnavailable(Exception):
+    """Temporal did not answer, or the order's workflow has not started yet (a 503)."""
+
+
+async def _order_not_found(request: Request, exc: Exception) -> JSONResponse:
+    del request
+    return JSONResponse({"detail": f"order {exc} not found"}, status_code=404)
+
+
+async def _refused(request: Request, exc: Exception) -> JSONResponse:
+    del request
+    assert isinstance(exc, Refused)
+    return JSONResponse({"detail": exc.reason}, status_code=status.HTTP_409_CONFLICT)
+
+
+async def _support_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    del request
+    return JSONResponse(
+        {"detail": str(exc)},
+        status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+        headers={"Retry-After": "5"},
+    )
+
+
 async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
     """FastAPI's 422, but safe to render: an input JSON cannot carry (NaN, a lone surrogate)
     is left out of the entry instead of turning the answer into a 500."""
@@ -87,3 +123,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(OperationalError, _database_unavailable)
     app.add_exception_handler(InterfaceError, _database_unavailable)
     app.add_exception_handler(WorkflowUnavailable, _workflow_unavailable)
+    app.add_exception_handler(OrderNotFound, _order_not_found)
+    app.add_exception_handler(Refused, _refused)
+    app.add_exception_handler(SupportUnavailable, _support_unavailable)

@@ -5,9 +5,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from api.console import routes as console
 from api.deps import Resources
 from api.errors import install_error_handlers
-from api.routes import health, inventory, orders
+from api.routes import health, inventory, orders, support
 from api.starter import connect_temporal
 from db.session import create_engine, create_session_factory
 from settings import Settings, get_settings
@@ -41,7 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for module in (orders, inventory, health):
+    for module in (orders, support, inventory, health, console):
         app.include_router(module.router)
     return app
 

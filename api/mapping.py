@@ -7,6 +7,7 @@ from uuid import uuid4
 
 from api.schemas import (
     Address,
+    AuditPublic,
     Customer,
     HistoryPublic,
     Line,
@@ -15,7 +16,13 @@ from api.schemas import (
     ShipmentPublic,
     StockPublic,
 )
-from db.models import HistoryRecord, InventoryRecord, OrderLineRecord, OrderRecord
+from db.models import (
+    AuditRecord,
+    HistoryRecord,
+    InventoryRecord,
+    OrderLineRecord,
+    OrderRecord,
+)
 
 PLACED_BY = "storefront"  # the actor of the `pending` history row the API writes
 
@@ -94,4 +101,19 @@ def to_stock_public(item: InventoryRecord) -> StockPublic:
         on_hand=item.on_hand,
         reserved=item.reserved,
         available=item.on_hand - item.reserved,
+    )
+
+
+def to_audit_public(row: AuditRecord) -> AuditPublic:
+    """The HTTP view of one audit row."""
+    return AuditPublic.model_validate(
+        {
+            "id": row.id,
+            "at": row.at,
+            "action": row.action,
+            "requested_by": row.requested_by,
+            "request": row.request,
+            "outcome": row.outcome,
+            "detail": row.detail,
+        }
     )

@@ -110,6 +110,55 @@ class CancelCreate(Strict):
     requested_by: Annotated[str, Field(min_length=1, max_length=128)]
 
 
+Agent = Annotated[str, Field(min_length=1, max_length=128)]
+Note = Annotated[str, Field(min_length=1, max_length=500)]
+HoldReason = Literal["fraud_review", "address_verification", "payment_review", "customer_request"]
+
+
+class LineChange(Strict):
+    """A line's new quantity (0 removes it); a SKU not on the order adds a line at `unit_price`."""
+
+    sku: Sku
+    quantity: Annotated[int, Field(ge=0, le=MAX_QUANTITY)]
+    unit_price: Annotated[int, Field(ge=0, le=MAX_UNIT_PRICE)] | None = None
+
+
+class ChangeCreate(Strict):
+    """A support change: a new shipping address and/or new line quantities. Lines not named stay."""
+
+    shipping_address: Address | None = None
+    lines: Annotated[list[LineChange], Field(min_length=1, max_length=MAX_LINES)] | None = None
+    requested_by: Agent
+    reason: Note | None = None
+
+
+class HoldCreate(Strict):
+    """Stop the order before its next step until it is released."""
+
+    reason_code: HoldReason
+    note: Note | None = None
+    requested_by: Agent
+
+
+class ReleaseCreate(Strict):
+    """Let a held order continue where it stopped."""
+
+    requested_by: Agent
+    note: Note | None = None
+
+
+class AuditPublic(BaseModel):
+    """One support action on an order, as asked and as answered. Never changed once written."""
+
+    id: int
+    at: UtcDatetime
+    action: Literal["change", "hold", "release", "cancel"]
+    requested_by: str
+    request: dict[str, object]
+    outcome: Literal["accepted", "refused"]
+    detail: str | None
+
+
 class StockSet(Strict):
     """A stock count: the new on-hand quantity."""
 

@@ -16,7 +16,10 @@ from db.models import OrderRecord
 from settings import Settings
 from workflows.contracts import (
     CUSTOMER_ID,
+    ON_HOLD,
     ORDER_STATUS,
+    ORDER_TOTAL,
+    SKUS,
     Address,
     OrderInput,
     OrderLine,
@@ -58,6 +61,9 @@ async def start_order(client: Client, order: OrderInput, task_queue: str) -> Non
                 [
                     SearchAttributePair(CUSTOMER_ID, order.customer_id),
                     SearchAttributePair(ORDER_STATUS, OrderStatus.PENDING.value),
+                    SearchAttributePair(ON_HOLD, False),
+                    SearchAttributePair(ORDER_TOTAL, order.total),
+                    SearchAttributePair(SKUS, sorted(line.sku for line in order.lines)),
                 ]
             ),
             static_summary=f"Order {order.order_id}: {describe(stock_lines(order))}",
@@ -81,4 +87,5 @@ def order_input(record: OrderRecord, settings: Settings) -> OrderInput:
         backorder_window_s=settings.backorder_window.total_seconds(),
         backorder_recheck_s=settings.backorder_recheck.total_seconds(),
         delivery_window_s=settings.delivery_window.total_seconds(),
+        payment_review_above=settings.payment_review_above,
     )

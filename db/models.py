@@ -101,6 +101,10 @@ class OrderRecord(Base):
     shipments: Mapped[list["ShipmentRecord"]] = relationship(lazy="raise")
 
 
+# Support finds orders by the customer's email, whatever its case.
+Index("ix_orders_email", func.lower(OrderRecord.customer_email))
+
+
 class OrderLineRecord(Base):
     __tablename__ = "order_lines"
     __table_args__ = (Index("ix_order_lines_sku", "sku"),)
@@ -122,6 +126,27 @@ class HistoryRecord(Base):
     status: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(Text, default=None)
     actor: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(Timestamp)
+
+
+class AuditRecord(Base):
+    """One support action (change, hold, release, cancel) as asked and as answered.
+
+    Append-only: a trigger refuses UPDATE and DELETE. (request_id, outcome) makes the writers
+    (the workflow for what it decided, the API for what never reached it) idempotent.
+    """
+
+    __tablename__ = "order_audit"
+    __table_args__ = (Index("ix_order_audit_request", "request_id", "outcome", unique=True),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
+    request_id: Mapped[str] = mapped_column(String(300))
+    action: Mapped[str] = mapped_column(String(16))
+    requested_by: Mapped[str] = mapped_column(Text)
+    request: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    outcome: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str | None] = mapped_column(Text, default=None)
     at: Mapped[datetime] = mapped_column(Timestamp)
 
 

@@ -52,6 +52,16 @@ _RESERVE = text(
     "INSERT INTO reservations (order_id, sku, quantity, status) "
     "SELECT :oid, w.sku, w.qty, 'open' FROM wanted AS w"
 )
+_SET_RESERVATION = text(
+    "INSERT INTO reservations (order_id, sku, quantity, status) "
+    "SELECT :oid, v.sku, v.qty, 'open' "
+    "FROM unnest(CAST(:skus AS text[]), CAST(:qtys AS int[])) AS v(sku, qty) "
+    "ON CONFLICT (order_id, sku) DO UPDATE SET quantity = EXCLUDED.quantity, status = 'open'"
+)
+_DROP_RESERVATION = text(
+    "UPDATE reservations SET status = 'released' "
+    "WHERE order_id = :oid AND status = 'open' AND sku = ANY(CAST(:skus AS text[]))"
+)
 _SET_RESERVATIONS = text(
     "UPDATE reservations SET status = :new WHERE order_id = :order_id AND status = 'open' "
     "RETURNING sku, quantity"
@@ -94,6 +104,33 @@ class StockRepository:
             # The primary key refuses a concurrent duplicate attempt of the same order.
             await self._session.execute(_RESERVE, {"skus": skus, "qtys": qtys, "oid": order_id})
         return missing
+
+    async def change(self, order_id: str, wanted: Sequence[Wanted]) -> list[str]:
+        """Make the order's open reservation exactly `wanted` (a SKU left out is released).
+
+        All or nothing: returns the SKUs whose extra units are not available, changing nothing.
+        Idempotent: the difference is taken against what the order holds now."""
+        held = await self._open_reservations(order_id)
+        target = {w.sku: w.quantity for w in wanted if w.quantity > 0}
+        items = await self._lock([*held, *target])
+        delta = {sku: target.get(sku, 0) - held.get(sku, 0) for sku in sorted({*held, *target})}
+        missing = [
+            sku
+            for sku, more in delta.items()
+            if more > 0 and (sku not in items or items[sku].on_hand - items[sku].reserved < more)
+        ]
+        changed = {sku: more for sku, more in delta.items() if more}
+        if missing or not changed:
+            return missing
+        await self._session.execute(
+            _ADD_RESERVED, {"skus": list(changed), "qtys": list(changed.values())}
+        )
+        await self._session.execute(
+            _SET_RESERVATION, {"oid": order_id, "skus": list(target), "qtys": list(target.values())}
+        )
+        dropped = [sku for sku in held if sku not in target]
+        await self._session.execute(_DROP_RESERVATION, {"oid": order_id, "skus": dropped})
+        return []
 
     async def release(self, order_id: str) -> None:
         """Give back the order's open reservations (compensation). Idempotent."""
@@ -155,6 +192,14 @@ class StockRepository:
             .with_for_update()
         )
         return {row.sku: row for row in rows}
+
+    async def _open_reservations(self, order_id: str) -> dict[str, int]:
+        rows = await self._session.execute(
+            select(ReservationRecord.sku, ReservationRecord.quantity).where(
+                ReservationRecord.order_id == order_id, ReservationRecord.status == "open"
+            )
+        )
+        return {row.sku: row.quantity for row in rows}
 
     async def _close_reservations(self, order_id: str, new_status: str) -> dict[str, int]:
         """Move the order's open reservations to `new_status`; returns what they held, by SKU."""

@@ -8,11 +8,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from temporalio.common import SearchAttributeKey
 
 from devstack.network import LOOPBACK, is_listening
 from devstack.process import child_process
-from workflows.contracts import SEARCH_ATTRIBUTES
+from workflows.contracts import SEARCH_ATTRIBUTES, AnyKey
 
 # Without these the dev server fsyncs every write and runs about 2.5x slower here.
 SQLITE_PRAGMAS = ("journal_mode=wal", "synchronous=normal")
@@ -29,7 +28,7 @@ def temporal_cli() -> Path:
     return Path(found)
 
 
-def search_attribute_flags(keys: Sequence[SearchAttributeKey[str]]) -> list[str]:
+def search_attribute_flags(keys: Sequence[AnyKey]) -> list[str]:
     """`--search-attribute Name=Type` per key, in the CLI's spelling of types (`KeywordList`)."""
     flags: list[str] = []
     for key in keys:
@@ -46,7 +45,7 @@ class EmbeddedTemporal:
     port: int
     ui_port: int | None = None
     namespace: str = "default"
-    search_attributes: tuple[SearchAttributeKey[str], ...] = SEARCH_ATTRIBUTES
+    search_attributes: tuple[AnyKey, ...] = SEARCH_ATTRIBUTES
     _process: subprocess.Popen[bytes] | None = None
 
     @property

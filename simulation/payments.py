@@ -1,4 +1,8 @@
-"""A payment gateway simulated in PostgreSQL: `tok_declined` is declined, other tokens authorize."""
+"""A payment gateway simulated in PostgreSQL.
+
+`tok_declined` is declined; `tok_limit_<amount>` authorizes up to `<amount>` minor units (so an
+order changed to a larger total is declined); other tokens authorize anything.
+"""
 
 from uuid import uuid4
 
@@ -11,6 +15,7 @@ from db.session import SessionFactory
 from simulation.world import SimulationConfig
 
 DECLINED_TOKEN = "tok_declined"
+LIMIT_PREFIX = "tok_limit_"
 
 
 class SimulatedPaymentGateway:
@@ -23,9 +28,15 @@ class SimulatedPaymentGateway:
         self, order_id: str, token: str, amount: int, currency: str, key: str
     ) -> str:
         await self._config.call("authorize")
-        if token == DECLINED_TOKEN:
-            raise PaymentDeclined("card declined")
+        _check_limit(token, amount)
         return await self._record(key, order_id, "authorize", amount, currency)
+
+    async def adjust(self, order_id: str, token: str, amount: int, currency: str, key: str) -> str:
+        await self._config.call("adjust")
+        if await self._find(f"{order_id}:authorize") is None:
+            raise RuntimeError(f"no authorization to adjust for order {order_id}")
+        _check_limit(token, amount)
+        return await self._record(key, order_id, "adjust", amount, currency)
 
     async def capture(self, order_id: str, amount: int, currency: str, key: str) -> str:
         await self._config.call("capture")
@@ -62,3 +73,11 @@ class SimulatedPaymentGateway:
                 select(SimPaymentRecord).where(SimPaymentRecord.idempotency_key == key)
             )
             return found
+
+
+def _check_limit(token: str, amount: int) -> None:
+    if token == DECLINED_TOKEN:
+        raise PaymentDeclined("card declined")
+    limit = token.removeprefix(LIMIT_PREFIX)
+    if token.startswith(LIMIT_PREFIX) and limit.isdigit() and amount > int(limit):
+        raise PaymentDeclined(f"card declined: {amount} is above its limit of {limit}")

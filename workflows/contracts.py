@@ -1,5 +1,6 @@
 """Temporal payloads: they live in workflow history, so fields are only added, with defaults."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -10,7 +11,16 @@ TASK_QUEUE = "orders"
 
 ORDER_STATUS = SearchAttributeKey.for_keyword("OrderStatus")
 CUSTOMER_ID = SearchAttributeKey.for_keyword("CustomerId")
-SEARCH_ATTRIBUTES = (ORDER_STATUS, CUSTOMER_ID)
+ON_HOLD = SearchAttributeKey.for_bool("OnHold")
+ORDER_TOTAL = SearchAttributeKey.for_int("OrderTotal")  # minor units of the order's currency
+SKUS = SearchAttributeKey.for_keyword_list("Skus")
+AnyKey = (
+    SearchAttributeKey[str]
+    | SearchAttributeKey[bool]
+    | SearchAttributeKey[int]
+    | SearchAttributeKey[Sequence[str]]
+)
+SEARCH_ATTRIBUTES: tuple[AnyKey, ...] = (ORDER_STATUS, CUSTOMER_ID, ON_HOLD, ORDER_TOTAL, SKUS)
 
 
 def order_workflow_id(order_id: str) -> str:
@@ -22,6 +32,7 @@ class OrderStatus(StrEnum):
     """Where an order is. The allowed moves between them are in `workflows.rules.TRANSITIONS`."""
 
     PENDING = "pending"
+    ON_HOLD = "on_hold"  # stopped by a person (or the payment review) before its next step
     BACKORDERED = "backordered"
     RESERVED = "reserved"
     PICKED = "picked"
@@ -71,6 +82,7 @@ class OrderInput:
     backorder_window_s: float = 7 * 24 * 3600
     backorder_recheck_s: float = 3600
     delivery_window_s: float = 30 * 24 * 3600
+    payment_review_above: int | None = None  # a larger total is held for payment_review
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -96,6 +108,7 @@ class OrderState:
     reason: str | None
     history: list[HistoryEntry]
     waiting_for: str | None = None
+    resumes_to: OrderStatus | None = None  # while on hold: the status a release returns to
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -104,6 +117,61 @@ class CancelRequest:
 
     reason: str
     requested_by: str
+    request_id: str = ""  # the update id: the audit row's key
+
+
+@dataclass(frozen=True, kw_only=True)
+class LineChange:
+    """A line's new quantity (0 removes it); a SKU not on the order is added at `unit_price`."""
+
+    sku: str
+    quantity: int
+    unit_price: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChangeRequest:
+    """The `change` update: a new shipping address and/or new line quantities."""
+
+    requested_by: str
+    reason: str | None = None
+    shipping_address: Address | None = None
+    lines: list[LineChange] | None = None
+    request_id: str = ""
+
+
+class HoldReason(StrEnum):
+    FRAUD_REVIEW = "fraud_review"
+    ADDRESS_VERIFICATION = "address_verification"
+    PAYMENT_REVIEW = "payment_review"
+    CUSTOMER_REQUEST = "customer_request"
+
+
+@dataclass(frozen=True, kw_only=True)
+class HoldRequest:
+    """The `hold` update: stop before the next step until released."""
+
+    reason_code: HoldReason
+    requested_by: str
+    note: str | None = None
+    request_id: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReleaseRequest:
+    """The `release` update: continue where the hold stopped the order."""
+
+    requested_by: str
+    note: str | None = None
+    request_id: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class SupportAnswer:
+    """What a support update answers once it took effect: the order's status and total now."""
+
+    status: OrderStatus
+    total: int
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -142,6 +210,14 @@ class ReserveStockResult:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ChangeReservationInput:
+    """Make the order's open reservation exactly `lines` (all or nothing)."""
+
+    order_id: str
+    lines: list[StockLine]
+
+
+@dataclass(frozen=True, kw_only=True)
 class OrderRef:
     """Input of the steps that need nothing but the order (release, void, cancel pick, ...)."""
 
@@ -161,6 +237,17 @@ class CapturePaymentInput:
     order_id: str
     amount: int
     currency: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdjustPaymentInput:
+    """Make the authorized amount `amount` (more: may be declined; less: a partial void)."""
+
+    order_id: str
+    token: str
+    amount: int
+    currency: str
+    key: str  # idempotency key, `{order_id}:adjust:{n}`
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -208,4 +295,28 @@ class RecordStatusInput:
     seq: int
     entry: HistoryEntry
     shipment: Shipment | None = None
-    status_reason: str | None = None  # the order's reason code once terminal
+    status_reason: str | None = None  # the order's reason code once terminal, or the hold's
+    lines: list[OrderLine] | None = None  # after a change: the order's lines, total, address
+    total: int | None = None
+    shipping_address: Address | None = None
+
+
+class SupportAction(StrEnum):
+    CHANGE = "change"
+    HOLD = "hold"
+    RELEASE = "release"
+    CANCEL = "cancel"
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordAuditInput:
+    """One support action and its outcome for the append-only audit table."""
+
+    order_id: str
+    request_id: str
+    action: SupportAction
+    requested_by: str
+    request_json: str  # what was asked, as JSON
+    outcome: str  # "accepted" | "refused"
+    detail: str | None
+    at: datetime

@@ -9,21 +9,39 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
 
 with workflow.unsafe.imports_passed_through():  # deterministic modules only: no database, no HTTP
-    from workflows import steps
+    from workflows import changes, steps
     from workflows.contracts import (
+        ON_HOLD,
         ORDER_STATUS,
+        Address,
         CancelAccepted,
         CancelRequest,
+        ChangeRequest,
         HistoryEntry,
+        HoldReason,
+        HoldRequest,
         OrderInput,
+        OrderLine,
         OrderResult,
         OrderState,
         OrderStatus,
         RecordStatusInput,
+        ReleaseRequest,
         Shipment,
         StockChanged,
+        SupportAction,
+        SupportAnswer,
     )
-    from workflows.rules import TERMINAL, cancel_refusal, check_transition
+    from workflows.rules import (
+        TERMINAL,
+        InvalidChange,
+        cancel_refusal,
+        change_refusal,
+        check_transition,
+        format_money,
+        hold_refusal,
+        merge_lines,
+    )
     from workflows.saga import Saga
 
 S = OrderStatus
@@ -47,7 +65,11 @@ def cancelled_by_ops() -> OrderStopped:
 
 @workflow.defn
 class OrderWorkflow:
-    """Reserve → authorize → pick → pack → ship → capture → delivered → completed, or compensate."""
+    """Reserve → authorize → pick → pack → ship → capture → delivered → completed, or compensate.
+
+    Each step runs under `_lock`, and so does each support action (change, hold, release): they
+    are serialized, never interleaved, and a change lands between two steps, never inside one.
+    """
 
     @workflow.init
     def __init__(self, input: OrderInput) -> None:
@@ -57,24 +79,27 @@ class OrderWorkflow:
         self._history: list[HistoryEntry] = []
         self._seq = 0  # seq 0 is the `pending` row the API wrote
         self._cancel: CancelRequest | None = None
-        self._shipping = False
+        self._hold: HoldRequest | None = None
+        self._resume_to: OrderStatus | None = None  # where a release returns the order to
+        self._lock = asyncio.Lock()
+        self._reserved = self._authorized = self._picking = self._shipping = False
+        self._stopping = self._reviewed = self._retry_now = False
+        self._adjustments = 0  # authorization adjustments tried: their idempotency keys
         self._stock_changed = False
         self._waiting_for: str | None = None
         self._saga = Saga()
 
     @workflow.run
-    async def run(self, input: OrderInput) -> OrderResult:
+    async def run(self, input: OrderInput) -> OrderResult:  # noqa: ARG002 (kept by __init__)
         try:
             await self._reserve_stock()
-            await self._step("payment", lambda: steps.authorize(input, self._saga))
-            await self._advance(S.RESERVED)
-            await self._step("pick", lambda: steps.pick(input, self._saga))
-            await self._advance(S.PICKED)
-            await self._step("pack", lambda: steps.pack(input, self._saga))
-            await self._advance(S.PACKED)
-            shipment = await self._ship()
+            await self._step("payment", self._authorize, then=S.RESERVED)
+            await self._review_payment()
+            await self._step("pick", self._pick, then=S.PICKED)
+            await self._step("pack", lambda: steps.pack(self._order, self._saga), then=S.PACKED)
+            shipment = await self._step("ship", self._ship)
             await self._advance(S.SHIPPED, shipment=shipment)
-            await self._step("payment_capture", lambda: steps.capture(input, self._saga))
+            await self._step("payment_capture", lambda: steps.capture(self._order, self._saga))
             self._saga.forget()  # paid and shipped: nothing left to undo
             return await self._await_delivery(shipment)
         except OrderStopped as stop:
@@ -85,16 +110,58 @@ class OrderWorkflow:
             # Cancelled from the Temporal UI/CLI, whatever it was awaiting: still compensate.
             return await self._stop(cancelled_by_ops())
 
+    # Support actions: Updates, accepted or refused synchronously, each written to the audit trail
+
     @workflow.update
     async def cancel(self, request: CancelRequest) -> CancelAccepted:
         """Accept a cancellation; the order reaches `cancelled` once its compensations ran."""
         self._cancel = self._cancel or request
+        if workflow.patched("support-audit"):
+            await self._audit(
+                SupportAction.CANCEL, request, "accepted", "compensating, then cancelled"
+            )
         return CancelAccepted(status=self._status)
 
     @cancel.validator
     def _validate_cancel(self, request: CancelRequest) -> None:  # noqa: ARG002 (the SDK's shape)
         if self._cancel is None and (refusal := cancel_refusal(self._status, self._shipping)):
             raise ApplicationError(refusal, type="CancelRefused")
+
+    @workflow.update
+    async def change(self, request: ChangeRequest) -> SupportAnswer:
+        """Change the address and/or lines: stock and payment follow, or nothing changes."""
+        return await self._support(
+            SupportAction.CHANGE,
+            request,
+            lambda: self._change_refusal(request),
+            lambda: self._apply_change(request),
+        )
+
+    @change.validator
+    def _validate_change(self, request: ChangeRequest) -> None:
+        _refuse(self._change_refusal(request))
+
+    @workflow.update
+    async def hold(self, request: HoldRequest) -> SupportAnswer:
+        """Stop the order before its next step until it is released (cancel still works)."""
+        return await self._support(
+            SupportAction.HOLD, request, self._hold_refusal, lambda: self._put_on_hold(request)
+        )
+
+    @hold.validator
+    def _validate_hold(self, request: HoldRequest) -> None:  # noqa: ARG002 (the SDK's shape)
+        _refuse(self._hold_refusal())
+
+    @workflow.update
+    async def release(self, request: ReleaseRequest) -> SupportAnswer:
+        """Let a held order continue where it stopped."""
+        return await self._support(
+            SupportAction.RELEASE, request, self._release_refusal, lambda: self._release(request)
+        )
+
+    @release.validator
+    def _validate_release(self, request: ReleaseRequest) -> None:  # noqa: ARG002
+        _refuse(self._release_refusal())
 
     @workflow.signal(name="cancel")
     async def cancel_signal(self, request: CancelRequest) -> None:
@@ -120,6 +187,7 @@ class OrderWorkflow:
             reason=self._reason,
             history=list(self._history),
             waiting_for=self._waiting_for,
+            resumes_to=self._resume_to,
         )
 
     # The steps
@@ -128,18 +196,25 @@ class OrderWorkflow:
         window = timedelta(seconds=self._order.backorder_window_s)
         deadline = workflow.now() + window
         while True:
-            self._checkpoint()
-            self._stock_changed = False  # a wake-up during the attempt below must not be lost
-            missing = await steps.reserve(self._order, self._saga)
+            missing = await self._step("reserve", self._try_reserve)
             if not missing:
                 return
-            if self._status is not S.BACKORDERED:
-                await self._advance(S.BACKORDERED, f"waiting for {', '.join(missing)}")
-                if workflow.patched("reserve-again-once-backordered"):
-                    # Stock that arrived before the API could see this order waiting sent no
-                    # wake-up; one more attempt now closes that gap.
-                    continue
+            if self._retry_now:
+                self._retry_now = False
+                continue
             await self._wait_for_stock(missing, deadline)
+
+    async def _try_reserve(self) -> list[str]:
+        self._stock_changed = False  # a wake-up during the attempt below must not be lost
+        missing = await steps.reserve(self._order, self._saga)
+        if not missing:
+            self._reserved = True
+        elif self._status is not S.BACKORDERED:
+            await self._advance(S.BACKORDERED, f"waiting for {', '.join(missing)}")
+            # Stock that arrived before the API could see this order waiting sent no wake-up;
+            # one more attempt now closes that gap.
+            self._retry_now = workflow.patched("reserve-again-once-backordered")
+        return missing
 
     async def _wait_for_stock(self, missing: list[str], deadline: datetime) -> None:
         remaining = deadline - workflow.now()
@@ -156,10 +231,32 @@ class OrderWorkflow:
         finally:
             self._wait_for(None)
 
+    async def _authorize(self) -> None:
+        await steps.authorize(self._order, self._saga)
+        self._authorized = True
+
+    async def _review_payment(self) -> None:
+        """Above the configured total, a person reviews the payment before the warehouse starts."""
+        limit, total = self._order.payment_review_above, self._order.total
+        if limit is None or total <= limit or self._reviewed:
+            return
+        self._reviewed = True
+        currency = self._order.currency
+        note = f"total {format_money(total, currency)} is above {format_money(limit, currency)}"
+        review = HoldRequest(
+            reason_code=HoldReason.PAYMENT_REVIEW, requested_by="workflow", note=note
+        )
+        async with self._lock:
+            if self._hold is None and self._cancel is None:
+                await self._put_on_hold(review)
+
+    async def _pick(self) -> None:
+        self._picking = True  # from here on the lines are the warehouse's
+        await steps.pick(self._order, self._saga)
+
     async def _ship(self) -> Shipment:
-        self._checkpoint()
         self._shipping = True  # from here on cancellation is refused: the parcel is leaving
-        shipment = await self._step("ship", lambda: steps.ship(self._order, self._saga))
+        shipment = await steps.ship(self._order, self._saga)
         # The goods left the building: only the money can still go back.
         self._saga.forget_all_but("void_authorization")
         return shipment
@@ -172,19 +269,138 @@ class OrderWorkflow:
         await self._advance(S.DELIVERED, shipment=steps.delivered(shipment))
         return await self._finish(S.COMPLETED)
 
-    async def _step(self, name: str, step: Callable[[], Awaitable[T]]) -> T:
-        """Run one step at a cancellation checkpoint; a failed activity stops the order."""
-        self._checkpoint()
-        try:
-            return await step()
-        except ActivityError as err:
-            raise self._failure(name, err) from err
+    async def _step(
+        self, name: str, step: Callable[[], Awaitable[T]], then: OrderStatus | None = None
+    ) -> T:
+        """Run one step (and move to `then`) under the lock, once the order is not on hold.
+
+        A cancellation stops the order before the step; a failed activity stops it after."""
+        while True:
+            if self._hold is not None:
+                await workflow.wait_condition(
+                    lambda: self._hold is None or self._cancel is not None
+                )
+            self._checkpoint()
+            async with self._lock:
+                if self._hold is not None and self._cancel is None:
+                    continue  # put on hold while this step waited for the lock
+                self._checkpoint()
+                try:
+                    result = await step()
+                except ActivityError as err:
+                    raise self._failure(name, err) from err
+                if then is not None:
+                    await self._advance(then)
+                return result
 
     def _wait_for(self, what: str | None) -> None:
         """Say what the order waits for: in the `status` query and on the UI's workflow page."""
         self._waiting_for = what
-        waiting = f", waiting for {what}" if what else ""
-        workflow.set_current_details(f"**{self._status}**{waiting}")
+        self._show()
+
+    def _show(self) -> None:
+        details = f"**{self._status}**"
+        if self._hold is not None:
+            held = self._hold
+            note = f": {held.note}" if held.note else ""
+            details += (
+                f" ({held.reason_code} by {held.requested_by}{note}), waiting for release, "
+                f"then back to **{self._resume_to}**"
+            )
+        if self._waiting_for:
+            details += f", waiting for {self._waiting_for}"
+        workflow.set_current_details(details)
+
+    # Holds and changes (under the lock)
+
+    async def _support(
+        self,
+        action: SupportAction,
+        request: ChangeRequest | HoldRequest | ReleaseRequest,
+        refusal: Callable[[], str | None],
+        effect: Callable[[], Awaitable[str]],
+    ) -> SupportAnswer:
+        """Check again under the lock (the order may have moved since the validator), take
+        effect, and audit the outcome either way."""
+        async with self._lock:
+            try:
+                _refuse(refusal())
+                detail = await effect()
+            except ApplicationError as refused:
+                await self._audit(action, request, "refused", refused.message)
+                raise
+            await self._audit(action, request, "accepted", detail)
+        return SupportAnswer(status=self._status, total=self._order.total)
+
+    @property
+    def _where(self) -> OrderStatus:
+        """Where the order is in its story: the status it resumes to while on hold."""
+        return self._resume_to if self._resume_to is not None else self._status
+
+    def _closing(self) -> str | None:
+        if self._status in TERMINAL:
+            return f"order is already {self._status}"
+        if self._cancel is not None or self._stopping:
+            return "order is being cancelled" if self._cancel else "order is stopping"
+        return None
+
+    def _change_refusal(self, request: ChangeRequest) -> str | None:
+        lines, address = request.lines is not None, request.shipping_address is not None
+        refusal = self._closing() or change_refusal(
+            self._where, self._picking, self._shipping, lines, address
+        )
+        if refusal is None and request.lines is not None:
+            try:
+                merge_lines(self._order.lines, request.lines)
+            except InvalidChange as invalid:
+                return str(invalid)
+        return refusal
+
+    def _hold_refusal(self) -> str | None:
+        return self._closing() or hold_refusal(self._where, self._shipping)
+
+    def _release_refusal(self) -> str | None:
+        return self._closing() or (None if self._hold is not None else "order is not on hold")
+
+    async def _put_on_hold(self, request: HoldRequest) -> str:
+        if self._hold is not None:
+            return f"already on hold ({self._hold.reason_code})"
+        self._hold, self._resume_to = request, self._status
+        await self._advance(
+            S.ON_HOLD, request.reason_code.value, request.requested_by, note=request.note
+        )
+        return f"on hold; a release returns it to {self._resume_to}"
+
+    async def _release(self, request: ReleaseRequest) -> str:
+        back_to = self._where
+        self._hold = None
+        await self._advance(back_to, "released", request.requested_by, note=request.note)
+        return f"released; back to {back_to}"
+
+    async def _apply_change(self, request: ChangeRequest) -> str:
+        """Stock and payment first (all or nothing), then the order itself."""
+        before = self._order
+        lines = merge_lines(before.lines, request.lines) if request.lines else before.lines
+        after = changes.changed(before, lines, request.shipping_address)
+        if lines != before.lines and self._reserved:
+            self._adjustments += 1
+            key = f"{before.order_id}:adjust:{self._adjustments}"
+            await changes.change_stock_and_payment(before, after, self._authorized, key)
+        self._order = after
+        if lines != before.lines:
+            self._stock_changed = True  # a backordered order tries its new lines at once
+        changes.publish(after)
+        what = changes.describe(before, after)
+        note = f"{what}: {request.reason}" if request.reason else what
+        await self._record(
+            self._status,
+            f"changed: {note}",
+            request.requested_by,
+            lines=after.lines if lines != before.lines else None,
+            total=after.total,
+            address=request.shipping_address,
+        )
+        return what
 
     # Stopping, compensating, recording
 
@@ -208,6 +424,7 @@ class OrderWorkflow:
         return OrderStopped(S.FAILED, f"{step}_failed")
 
     async def _stop(self, stop: OrderStopped) -> OrderResult:
+        self._stopping = True  # support actions are refused from here on
         if self._cancel is not None and stop.status is S.FAILED and not self._shipping:
             # Accepted cancellations win over a failure that raced them: the caller was promised it.
             stop = self._cancelled_by_support(self._cancel)
@@ -235,13 +452,18 @@ class OrderWorkflow:
     ) -> None:
         """Move to `status` (checked against the table), then tell the UI and the read model.
 
-        `reason` is the code (`status_reason` of a terminal status); the history row shows it
-        with the person's `note`, e.g. "cancelled_by_support: customer changed their mind".
+        `reason` is the code (`status_reason` of a terminal status or of a hold); the history row
+        shows it with the person's `note`, e.g. "cancelled_by_support: customer changed their mind".
         """
         check_transition(self._status, status)
+        held = (
+            [ON_HOLD.value_set(status is S.ON_HOLD)] if S.ON_HOLD in (self._status, status) else []
+        )
+        if self._status is S.ON_HOLD:
+            self._hold = self._resume_to = None
         self._status = status
-        self._reason = reason if status in TERMINAL else None
-        workflow.upsert_search_attributes([ORDER_STATUS.value_set(status.value)])
+        self._reason = reason if status in TERMINAL or status is S.ON_HOLD else None
+        workflow.upsert_search_attributes([ORDER_STATUS.value_set(status.value), *held])
         self._wait_for(None)
         await self._record(status, f"{reason}: {note}" if note else reason, actor, shipment)
 
@@ -251,6 +473,9 @@ class OrderWorkflow:
         reason: str | None,
         actor: str,
         shipment: Shipment | None = None,
+        lines: list[OrderLine] | None = None,
+        total: int | None = None,
+        address: Address | None = None,
     ) -> None:
         entry = HistoryEntry(status=status, at=workflow.now(), reason=reason, actor=actor)
         self._history.append(entry)
@@ -261,5 +486,25 @@ class OrderWorkflow:
             entry=entry,
             shipment=shipment,
             status_reason=self._reason,
+            lines=lines,
+            total=total,
+            shipping_address=address,
         )
         await steps.record_status(record)
+
+    async def _audit(
+        self,
+        action: SupportAction,
+        request: CancelRequest | ChangeRequest | HoldRequest | ReleaseRequest,
+        outcome: str,
+        detail: str | None,
+    ) -> None:
+        await steps.record_audit(
+            changes.audit_record(self._order.order_id, action, request, outcome, detail)
+        )
+
+
+def _refuse(refusal: str | None) -> None:
+    """Refuse an update: its caller gets the reason (the API answers 409 with it)."""
+    if refusal is not None:
+        raise ApplicationError(refusal, type="Refused", non_retryable=True)

@@ -1,17 +1,21 @@
 """Pure order rules: the transition table, totals, cancellability. No I/O, safe in workflows."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
-from workflows.contracts import OrderLine, OrderStatus
+from workflows.contracts import LineChange, OrderLine, OrderStatus
 
 S = OrderStatus
 
+# A hold can stop an order anywhere before it ships; a release returns it where it was.
+HOLDABLE = frozenset({S.PENDING, S.BACKORDERED, S.RESERVED, S.PICKED, S.PACKED})
+
 TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
-    S.PENDING: frozenset({S.BACKORDERED, S.RESERVED, S.CANCELLED, S.FAILED}),
-    S.BACKORDERED: frozenset({S.RESERVED, S.CANCELLED, S.FAILED}),
-    S.RESERVED: frozenset({S.PICKED, S.CANCELLED, S.FAILED}),
-    S.PICKED: frozenset({S.PACKED, S.CANCELLED, S.FAILED}),
-    S.PACKED: frozenset({S.SHIPPED, S.CANCELLED, S.FAILED}),
+    S.PENDING: frozenset({S.BACKORDERED, S.RESERVED, S.ON_HOLD, S.CANCELLED, S.FAILED}),
+    S.ON_HOLD: HOLDABLE | {S.CANCELLED},
+    S.BACKORDERED: frozenset({S.RESERVED, S.ON_HOLD, S.CANCELLED, S.FAILED}),
+    S.RESERVED: frozenset({S.PICKED, S.ON_HOLD, S.CANCELLED, S.FAILED}),
+    S.PICKED: frozenset({S.PACKED, S.ON_HOLD, S.CANCELLED, S.FAILED}),
+    S.PACKED: frozenset({S.SHIPPED, S.ON_HOLD, S.CANCELLED, S.FAILED}),
     # Past this point the goods have left: no cancellation, only returns (a later feature).
     S.SHIPPED: frozenset({S.DELIVERED, S.COMPLETED, S.FAILED}),
     S.DELIVERED: frozenset({S.COMPLETED}),
@@ -46,6 +50,60 @@ def cancel_refusal(status: OrderStatus, shipping: bool) -> str | None:
         where = "being shipped" if status is S.PACKED else status
         return f"order is {where}: too late to cancel, request a return"
     return None
+
+
+# Lines can change until the warehouse starts picking them.
+LINES_CHANGEABLE = frozenset({S.PENDING, S.BACKORDERED, S.RESERVED})
+
+
+class InvalidChange(ValueError):
+    """A change that makes no sense for this order (its reason is the message)."""
+
+
+def hold_refusal(status: OrderStatus, shipping: bool) -> str | None:
+    """Why a hold must be refused now (`status` is where the order is, not `on_hold`)."""
+    if status in TERMINAL:
+        return f"order is already {status}"
+    if shipping or status not in HOLDABLE:
+        return f"order is {'being shipped' if status is S.PACKED else status}: too late to hold"
+    return None
+
+
+def change_refusal(
+    status: OrderStatus, picking: bool, shipping: bool, lines: bool, address: bool
+) -> str | None:
+    """Why a change of lines and/or address must be refused now, or None."""
+    if status in TERMINAL:
+        return f"order is already {status}"
+    if lines and (picking or status not in LINES_CHANGEABLE):
+        picked = "being picked" if status is S.RESERVED else status
+        return f"order is {picked}: lines can only change before picking"
+    if address and (shipping or status not in HOLDABLE):
+        shipped = "being shipped" if status is S.PACKED else status
+        return f"order is {shipped}: the address can only change until it ships"
+    return None
+
+
+def merge_lines(lines: Sequence[OrderLine], changes: Sequence[LineChange]) -> list[OrderLine]:
+    """The order's lines after `changes`: new quantities, 0 removes, a new SKU is appended.
+
+    Raises InvalidChange for a new SKU without a price, a changed price, or no line left."""
+    merged = {line.sku: line for line in lines}
+    for change in changes:
+        current = merged.get(change.sku)
+        price = change.unit_price if current is None else current.unit_price
+        if change.unit_price is not None and change.unit_price != price:
+            raise InvalidChange(f"the price of {change.sku} cannot be changed")
+        if change.quantity == 0:
+            merged.pop(change.sku, None)
+        elif price is None:
+            raise InvalidChange(f"{change.sku} is not on the order: give its unit_price")
+        else:
+            line = OrderLine(sku=change.sku, quantity=change.quantity, unit_price=price)
+            merged[change.sku] = line
+    if not merged:
+        raise InvalidChange("an order needs at least one line: cancel it instead")
+    return list(merged.values())
 
 
 def order_total(lines: Iterable[OrderLine]) -> int:

@@ -15,12 +15,16 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, TimeoutError
 
 from workflows.contracts import (
+    AdjustPaymentInput,
     AuthorizePaymentInput,
     CapturePaymentInput,
+    ChangeReservationInput,
     DeliveryInput,
     OrderInput,
+    OrderLine,
     OrderRef,
     PaymentResult,
+    RecordAuditInput,
     RecordStatusInput,
     ReserveStockInput,
     ReserveStockResult,
@@ -87,7 +91,11 @@ async def _undo(name: str, order_id: str, summary: str) -> None:
 
 
 def stock_lines(order: OrderInput) -> list[StockLine]:
-    return [StockLine(sku=line.sku, quantity=line.quantity) for line in order.lines]
+    return as_stock(order.lines)
+
+
+def as_stock(lines: Sequence[OrderLine]) -> list[StockLine]:
+    return [StockLine(sku=line.sku, quantity=line.quantity) for line in lines]
 
 
 def describe(lines: Sequence[StockLine], limit: int = 3) -> str:
@@ -105,6 +113,27 @@ async def reserve(order: OrderInput, saga: Saga) -> list[str]:
         "reserve_stock", request, ReserveStockResult, f"Reserve {describe(lines)}", outside=False
     )
     return result.missing
+
+
+async def change_reservation(order_id: str, lines: list[StockLine]) -> list[str]:
+    """Make the open reservation exactly `lines`, all or nothing; returns the SKUs short."""
+    request = ChangeReservationInput(order_id=order_id, lines=lines)
+    summary = f"Reserve exactly {describe(lines)}"
+    result = await _call("change_reservation", request, ReserveStockResult, summary, outside=False)
+    return result.missing
+
+
+async def adjust_authorization(order: OrderInput, amount: int, key: str) -> None:
+    """Hold `amount` instead of the order's total: more may be declined, less is a partial void."""
+    request = AdjustPaymentInput(
+        order_id=order.order_id,
+        token=order.payment_token,
+        amount=amount,
+        currency=order.currency,
+        key=key,
+    )
+    summary = f"Adjust authorization to {format_money(amount, order.currency)}"
+    await _call("adjust_authorization", request, PaymentResult, summary, outside=True)
 
 
 async def authorize(order: OrderInput, saga: Saga) -> None:
@@ -193,4 +222,15 @@ async def record_status(record: RecordStatusInput) -> None:
         start_to_close_timeout=SHORT,
         retry_policy=OWN_DB,
         summary=summary,
+    )
+
+
+async def record_audit(record: RecordAuditInput) -> None:
+    """Append one support action and its outcome to the audit trail (idempotent by request)."""
+    await workflow.execute_local_activity(
+        "record_audit",
+        record,
+        start_to_close_timeout=SHORT,
+        retry_policy=OWN_DB,
+        summary=f"Audit {record.action} {record.outcome}",
     )

@@ -1,40 +1,31 @@
-"""Orders: place one (idempotently), read one, list a page, cancel one."""
+"""Orders: place one (idempotently), read one, list a page. Support actions: routes/support.py."""
 
 import logging
-from datetime import timedelta
 from http import HTTPStatus
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, HTTPException, Query, Response
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.client import (
-    Client,
-    WorkflowUpdateFailedError,
-    WorkflowUpdateRPCTimeoutOrCancelledError,
-)
-from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.client import Client
+from temporalio.service import RPCError
 
 from api.cursor import BadCursor, decode_cursor, encode_cursor
 from api.deps import SessionDep, SettingsDep, TemporalDep
 from api.errors import WorkflowUnavailable, field_error, invalid
 from api.mapping import request_hash, to_order_public, to_order_record
-from api.schemas import CancelCreate, OrderCreate, OrderPublic, OrdersPublic, Problem
+from api.schemas import OrderCreate, OrderPublic, OrdersPublic, Problem
 from api.starter import order_input, start_order
 from db.models import OrderRecord
 from db.orders import OrderRepository, PagePosition
 from db.stock import StockRepository
 from settings import Settings
-from workflows.contracts import CancelRequest, OrderStatus, order_workflow_id
-from workflows.order import OrderWorkflow
-from workflows.rules import TERMINAL
+from workflows.contracts import OrderStatus
 
 log = logging.getLogger(__name__)
 Responses = dict[int | str, dict[str, Any]]
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
 
-CANCEL_WAIT = timedelta(seconds=10)  # the update returns at once when a worker is up
 IdempotencyKey = Annotated[
     str | None, Header(alias="Idempotency-Key", min_length=1, max_length=255)
 ]
@@ -86,30 +77,6 @@ async def list_orders(
         last = page[-1]
         next_cursor = encode_cursor(PagePosition(created_at=last.created_at, order_id=last.id))
     return OrdersPublic(items=[to_order_public(o) for o in page], next_cursor=next_cursor)
-
-
-@router.post(
-    "/{order_id}/cancel",
-    status_code=HTTPStatus.ACCEPTED,
-    responses={**NOT_FOUND, 409: {"model": Problem}, 503: {"model": Problem}},
-)
-async def cancel_order(
-    order_id: str, body: CancelCreate, session: SessionDep, temporal: TemporalDep
-) -> OrderPublic:
-    """Cancel an order; it reaches `cancelled` once its steps are undone. 409 once it shipped."""
-    await _get_or_404(session, order_id)
-    running = await _request_cancel(temporal, order_id, body)
-    session.expunge_all()  # the workflow may have moved the order meanwhile: read it afresh
-    order = await _get_or_404(session, order_id)
-    if not running and order.status in TERMINAL:
-        raise HTTPException(HTTPStatus.CONFLICT, f"order is already {order.status}")
-    if not running:
-        raise HTTPException(
-            HTTPStatus.SERVICE_UNAVAILABLE,
-            "the order's workflow has not started yet; retry shortly",
-            headers={"Retry-After": "5"},
-        )
-    return to_order_public(order)
 
 
 def _refuse_duplicate_skus(body: OrderCreate) -> None:
@@ -172,33 +139,6 @@ async def _start(client: Client, order: OrderRecord, settings: Settings) -> None
     except (RPCError, RuntimeError) as err:  # RuntimeError: the lazy client could not connect
         log.warning("order %s stored but not started: %s", order.id, err)
         raise WorkflowUnavailable(order.id) from err
-
-
-async def _request_cancel(client: Client, order_id: str, body: CancelCreate) -> bool:
-    """Send the `cancel` update; False when the workflow is not running (closed or not started)."""
-    handle = client.get_workflow_handle_for(OrderWorkflow.run, order_workflow_id(order_id))
-    request = CancelRequest(reason=body.reason, requested_by=body.requested_by)
-    try:
-        await handle.execute_update(OrderWorkflow.cancel, request, rpc_timeout=CANCEL_WAIT)
-    except WorkflowUpdateFailedError as err:
-        cause = err.cause
-        reason = cause.message if isinstance(cause, ApplicationError) else str(cause)
-        raise HTTPException(HTTPStatus.CONFLICT, reason) from err
-    except RPCError as err:
-        if err.status == RPCStatusCode.NOT_FOUND:
-            return False
-        raise _cancel_unavailable() from err
-    except (WorkflowUpdateRPCTimeoutOrCancelledError, RuntimeError) as err:
-        raise _cancel_unavailable() from err
-    return True
-
-
-def _cancel_unavailable() -> HTTPException:
-    return HTTPException(
-        HTTPStatus.SERVICE_UNAVAILABLE,
-        "the workflow service did not answer; the cancellation may still apply, check the order",
-        headers={"Retry-After": "5"},
-    )
 
 
 async def _get_or_404(session: AsyncSession, order_id: str) -> OrderRecord:

@@ -18,11 +18,13 @@ TEST_SERVER = Path(sys.executable).parent / "temporal-test-server"
 async def time_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=str(TEST_SERVER))
     async with env:
-        keyword = IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
         await env.client.operator_service.add_search_attributes(
             AddSearchAttributesRequest(
                 namespace=env.client.namespace,
-                search_attributes={key.name: keyword for key in SEARCH_ATTRIBUTES},
+                search_attributes={
+                    key.name: IndexedValueType.ValueType(key.indexed_value_type)
+                    for key in SEARCH_ATTRIBUTES
+                },
             )
         )
         yield env

@@ -15,12 +15,14 @@ from temporalio.exceptions import ApplicationError
 
 from workflows.contracts import (
     PaymentResult,
+    RecordAuditInput,
     RecordStatusInput,
     ReserveStockResult,
     Shipment,
     WarehouseResult,
 )
 
+RECORDERS: dict[str, type] = {"record_status": RecordStatusInput, "record_audit": RecordAuditInput}
 SHIPMENT = Shipment(
     shipment_id="shp-1", carrier="SimPost", tracking_number="SP1", status="in_transit"
 )
@@ -36,6 +38,9 @@ class FakeWorld:
     calls: list[str] = field(default_factory=list)
     finished: list[str] = field(default_factory=list)  # names, as each activity returns or fails
     records: list[RecordStatusInput] = field(default_factory=list)
+    audits: list[RecordAuditInput] = field(default_factory=list)
+    short_change: list[list[str]] = field(default_factory=list)  # change_reservation answers
+    args: dict[str, list[Any]] = field(default_factory=dict)  # each call's argument, as JSON
 
     def decline_payment(self) -> None:
         self.fail["authorize_payment"] = ApplicationError(
@@ -60,6 +65,11 @@ class FakeWorld:
             "pack_order": lambda _: WarehouseResult(reference="pack-1"),
             "create_shipment": lambda _: SHIPMENT,
             "record_status": self.records.append,
+            "record_audit": self.audits.append,
+            "change_reservation": lambda _: ReserveStockResult(
+                reserved=True, missing=self.short_change.pop(0) if self.short_change else []
+            ),
+            "adjust_authorization": lambda _: PaymentResult(payment_id="adj-1"),
         }
         no_answer = ["release_stock", "ship_stock", "void_payment", "cancel_pick", "cancel_pack"]
         no_answer += ["void_shipment", "confirm_delivery"]
@@ -68,8 +78,9 @@ class FakeWorld:
 
     def _fake(self, name: str, answer: Callable[[Any], Any]) -> Callable[..., Any]:
         async def fake(arg: Any) -> Any:
-            if name != "record_status":
+            if name not in RECORDERS:
                 self.calls.append(name)
+                self.args.setdefault(name, []).append(arg)
             key = f"{name}:{arg.entry.status}" if name == "record_status" else name
             if (gate := self.gates.get(key)) is not None:
                 await gate.wait()
@@ -80,7 +91,6 @@ class FakeWorld:
             finally:
                 self.finished.append(name)
 
-        # The SDK decodes the argument by its annotation; only record_status's is read as a type.
-        arg_type = RecordStatusInput if name == "record_status" else dict
-        fake.__annotations__ = {"arg": arg_type, "return": Any}
+        # The SDK decodes the argument by its annotation; only the records are read as types.
+        fake.__annotations__ = {"arg": RECORDERS.get(name, dict), "return": Any}
         return activity.defn(name=name)(fake)

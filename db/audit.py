@@ -1,0 +1,55 @@
+"""The support audit trail: append-only rows, written by the workflow and by the API."""
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import AuditRecord
+
+
+class AuditRepository:
+    """Audit rows on one session; the caller owns the transaction."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(
+        self,
+        *,
+        order_id: str,
+        request_id: str,
+        action: str,
+        requested_by: str,
+        request: dict[str, Any],
+        outcome: str,
+        detail: str | None,
+        at: datetime,
+    ) -> None:
+        """Write one outcome; the same (request_id, outcome) written again is a no-op."""
+        await self._session.execute(
+            insert(AuditRecord)
+            .values(
+                order_id=order_id,
+                request_id=request_id,
+                action=action,
+                requested_by=requested_by,
+                request=request,
+                outcome=outcome,
+                detail=detail,
+                at=at,
+            )
+            .on_conflict_do_nothing(index_elements=["request_id", "outcome"])
+        )
+
+    async def for_order(self, order_id: str) -> Sequence[AuditRecord]:
+        """The order's audit trail, oldest first."""
+        query = (
+            select(AuditRecord)
+            .where(AuditRecord.order_id == order_id)
+            .order_by(AuditRecord.at, AuditRecord.id)
+        )
+        return (await self._session.scalars(query)).all()
