@@ -18,7 +18,13 @@ from temporalio.worker import Worker
 from tests.factories import make_order_input
 from tests.workflows.fakes import FakeWorld
 from tests.workflows.test_order_timers import wait_for_status
-from workflows.contracts import CancelRequest, OrderResult, OrderStatus, order_workflow_id
+from workflows.contracts import (
+    CancelRequest,
+    OrderInput,
+    OrderResult,
+    OrderStatus,
+    order_workflow_id,
+)
 from workflows.order import OrderWorkflow
 
 Handle = WorkflowHandle[OrderWorkflow, OrderResult]
@@ -26,8 +32,10 @@ CANCEL = CancelRequest(reason="customer changed their mind", requested_by="agent
 
 
 @asynccontextmanager
-async def running_order(env: WorkflowEnvironment, world: FakeWorld) -> AsyncIterator[Handle]:
-    order, queue = make_order_input(), f"tq-{uuid4()}"
+async def running_order(
+    env: WorkflowEnvironment, world: FakeWorld, order: OrderInput | None = None
+) -> AsyncIterator[Handle]:
+    order, queue = order or make_order_input(), f"tq-{uuid4()}"
     async with Worker(
         env.client, task_queue=queue, workflows=[OrderWorkflow], activities=world.activities()
     ):
