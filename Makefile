@@ -1,7 +1,7 @@
 # The commands people type. Needs only make and Python 3.11+; everything else comes from
-# requirements.lock (pinned, dev tools included) into .venv, or from Debian for docker-compose.
+# requirements.lock (pinned, dev tools) into .venv, or from Debian (docker-compose, chromium).
 #   make run    the whole OMS on this machine (embedded Temporal + PostgreSQL), Ctrl-C stops it
-#   make test   lint, type-check, validate docker-compose.yml, then pytest
+#   make test   lint, type-check, validate docker-compose.yml, then pytest (console in Chromium too)
 #   make lint   ruff + mypy only
 #   make check  the data's invariants (read-only): OMS_DATABASE_URL, else make run's database
 #   make lock   re-pin requirements.lock from pyproject.toml's dependencies (+ dev)
@@ -19,7 +19,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.requirements.lock.installed
 PIP := $(BIN)/python -m pip --disable-pip-version-check
 
-.PHONY: help venv run test lint lock compose-check compose-cli bench check
+.PHONY: help venv run test lint lock compose-check compose-cli browser-cli bench check
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
@@ -52,7 +52,7 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/mypy .
 
-test: lint compose-check
+test: lint compose-check browser-cli
 	$(BIN)/pytest
 
 # Safe on a live system; exit 1 lists the violations. CHECK_ARGS=--require-terminal once idle.
@@ -73,6 +73,18 @@ compose-cli:
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get install -y -q --no-install-recommends docker-compose \
 		|| { apt-get update -q && apt-get install -y -q --no-install-recommends docker-compose; }
+
+# The console's browser tests drive Debian's Chromium (Playwright never downloads a browser here).
+CHROMIUM := /usr/bin/chromium
+browser-cli:
+	@[ -x $(CHROMIUM) ] && exit 0
+	if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+		echo "make test needs Chromium at $(CHROMIUM): sudo apt-get install chromium" >&2
+		exit 1
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get install -y -q --no-install-recommends chromium \
+		|| { apt-get update -q && apt-get install -y -q --no-install-recommends chromium; }
 
 # A throwaway venv gets the newest versions pyproject.toml allows; their freeze is the new lock.
 lock:
