@@ -7,35 +7,52 @@ every released version must keep replaying.
 
 import asyncio
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 from uuid import uuid4
 
+from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from tests.factories import make_order_input
+from tests.factories import make_address, make_order_input
 from tests.workflows.fakes import FakeWorld
 from tests.workflows.test_order_timers import wait_for_status
-from workflows.contracts import SEARCH_ATTRIBUTES, CancelRequest, OrderStatus, order_workflow_id
+from workflows.contracts import (
+    SEARCH_ATTRIBUTES,
+    CancelRequest,
+    ChangeRequest,
+    HoldReason,
+    HoldRequest,
+    LineChange,
+    OrderResult,
+    OrderStatus,
+    ReleaseRequest,
+    order_workflow_id,
+)
 from workflows.order import OrderWorkflow
 
 HERE = Path(__file__).parent / "histories"
 
 
-async def record(env: WorkflowEnvironment, name: str, world: FakeWorld, cancel: bool) -> None:
+Handle = WorkflowHandle[OrderWorkflow, OrderResult]
+Act = Callable[[Handle], Awaitable[None]]
+
+
+async def record(
+    env: WorkflowEnvironment, name: str, world: FakeWorld, act: Act | None = None, **order: Any
+) -> None:
     """Run one scenario on the dev server and write its history to histories/NAME.json."""
-    order, queue = make_order_input(order_id=f"replay-{name}"), f"tq-{uuid4()}"
+    input, queue = make_order_input(order_id=f"replay-{name}", **order), f"tq-{uuid4()}"
     async with Worker(
         env.client, task_queue=queue, workflows=[OrderWorkflow], activities=world.activities()
     ):
         handle = await env.client.start_workflow(
-            OrderWorkflow.run, order, id=order_workflow_id(order.order_id), task_queue=queue
+            OrderWorkflow.run, input, id=order_workflow_id(input.order_id), task_queue=queue
         )
-        if cancel:
-            await wait_for_status(handle, OrderStatus.BACKORDERED)
-            await handle.execute_update(
-                OrderWorkflow.cancel, CancelRequest(reason="r", requested_by="a")
-            )
+        if act is not None:
+            await act(handle)
         await handle.result()
         history = await handle.fetch_history()
     (HERE / f"{name}.json").write_text(history.to_json())
@@ -46,10 +63,32 @@ async def main(label: str) -> None:
     async with await WorkflowEnvironment.start_local(
         dev_server_existing_path=cli, search_attributes=SEARCH_ATTRIBUTES
     ) as env:
-        await record(env, f"completed-{label}", FakeWorld(), cancel=False)
-        await record(env, f"declined-{label}", _declining(), cancel=False)
+        await record(env, f"completed-{label}", FakeWorld())
+        await record(env, f"declined-{label}", _declining())
         backordered = FakeWorld(short=[["SKU-RED-M"]] * 9)
-        await record(env, f"backordered_then_cancelled-{label}", backordered, cancel=True)
+        await record(env, f"backordered_then_cancelled-{label}", backordered, _cancel)
+        await record(env, f"changed_on_hold-{label}", FakeWorld(), _change, payment_review_above=1)
+
+
+async def _cancel(handle: Handle) -> None:
+    await wait_for_status(handle, OrderStatus.BACKORDERED)
+    await handle.execute_update(OrderWorkflow.cancel, CancelRequest(reason="r", requested_by="a"))
+
+
+async def _change(handle: Handle) -> None:
+    """Held for payment review: change the lines and the address, hold again, release."""
+    await wait_for_status(handle, OrderStatus.ON_HOLD)
+    lines = [
+        LineChange(sku="SKU-RED-M", quantity=3),
+        LineChange(sku="SKU-NEW", quantity=1, unit_price=5),
+    ]
+    change = ChangeRequest(
+        requested_by="a", lines=lines, shipping_address=make_address(city="Bonn")
+    )
+    await handle.execute_update(OrderWorkflow.change, change)
+    hold = HoldRequest(reason_code=HoldReason.FRAUD_REVIEW, requested_by="a")
+    await handle.execute_update(OrderWorkflow.hold, hold)
+    await handle.execute_update(OrderWorkflow.release, ReleaseRequest(requested_by="a"))
 
 
 def _declining() -> FakeWorld:
