@@ -1,0 +1,149 @@
+"""Form fields to the support requests of api.schemas: strings become the strict models' types.
+
+The models are strict (a number must be an int), so numbers are parsed here, and only ASCII
+digits are numbers: `int()` would also take "1_000", "+5" or "٣". Anything that cannot become a
+request raises FormProblem; what the models refuse raises pydantic's ValidationError. Both are
+shown to the agent, never a 500.
+"""
+
+import re
+from typing import Any
+
+from starlette.datastructures import FormData
+
+from api.console.answers import FormProblem
+from api.schemas import CancelCreate, ChangeCreate, HoldCreate, ReleaseCreate
+
+NUMBER = re.compile(r"[0-9]{1,12}")
+KEY = re.compile(r"[0-9a-f]{32}")  # what the page puts in each form: uuid4().hex
+ADDRESS_FIELDS = ("name", "line1", "line2", "city", "postal_code", "country")
+
+
+class FormReader:
+    """Reads fields of one form, collecting every problem so the agent sees them all at once."""
+
+    def __init__(self, form: FormData) -> None:
+        self._form = form
+        self.problems: list[str] = []
+
+    def text(self, name: str) -> str:
+        """The field's text, trimmed; "" when absent (the model then says it is required)."""
+        value = self._form.get(name)
+        return self._clean(name, value) if isinstance(value, str) else ""
+
+    def optional(self, name: str) -> str | None:
+        """None for a field left empty."""
+        return self.text(name) or None
+
+    def texts(self, name: str) -> list[str]:
+        """Every value of a repeated field (one per order line), in page order."""
+        return [
+            self._clean(name, value) for value in self._form.getlist(name) if isinstance(value, str)
+        ]
+
+    def number(self, text: str, label: str) -> int | None:
+        """A whole number >= 0, or None after noting what is wrong with it."""
+        if NUMBER.fullmatch(text):
+            return int(text)
+        self.problems.append(f"{label}: {text or 'nothing'} is not a whole number")
+        return None
+
+    def check(self) -> None:
+        """Raise the problems collected so far."""
+        if self.problems:
+            raise FormProblem(self.problems)
+
+    def _clean(self, name: str, value: str) -> str:
+        if "\x00" in value:  # PostgreSQL cannot store it: say so rather than fail later
+            self.problems.append(f"{name}: must not contain a NUL character")
+            return value.replace("\x00", "")
+        return value.strip()
+
+
+def idempotency_key(form: FormData) -> str | None:
+    """The page's token for this form: the same submission sent twice is one action."""
+    key = form.get("key")
+    return key if isinstance(key, str) and KEY.fullmatch(key) else None
+
+
+def agent(form: FormData) -> str:
+    """Who is acting (remembered in a cookie so that agents type it once)."""
+    return FormReader(form).text("requested_by")[:128]
+
+
+def cancel(form: FormData) -> CancelCreate:
+    read = FormReader(form)
+    body = {"reason": read.text("reason"), "requested_by": read.text("requested_by")}
+    read.check()
+    return CancelCreate.model_validate(body)
+
+
+def hold(form: FormData) -> HoldCreate:
+    read = FormReader(form)
+    body = {
+        "reason_code": read.text("reason_code"),
+        "note": read.optional("note"),
+        "requested_by": read.text("requested_by"),
+    }
+    read.check()
+    return HoldCreate.model_validate(body)
+
+
+def release(form: FormData) -> ReleaseCreate:
+    read = FormReader(form)
+    body = {"note": read.optional("note"), "requested_by": read.text("requested_by")}
+    read.check()
+    return ReleaseCreate.model_validate(body)
+
+
+def change_address(form: FormData) -> ChangeCreate:
+    read = FormReader(form)
+    address: dict[str, Any] = {name: read.text(name) for name in ADDRESS_FIELDS}
+    address["line2"] = address["line2"] or None
+    address["country"] = address["country"].upper()
+    body = {
+        "shipping_address": address,
+        "reason": read.optional("reason"),
+        "requested_by": read.text("requested_by"),
+    }
+    read.check()
+    return ChangeCreate.model_validate(body)
+
+
+def change_lines(form: FormData) -> ChangeCreate:
+    """Only the lines whose quantity the agent edited, plus the added SKU if any."""
+    read = FormReader(form)
+    lines = _edited_lines(read) + _added_line(read)
+    body = {
+        "lines": lines,
+        "reason": read.optional("reason"),
+        "requested_by": read.text("requested_by"),
+    }
+    read.check()
+    if not lines:
+        raise FormProblem(["nothing to change: edit a quantity or add a SKU"])
+    return ChangeCreate.model_validate(body)
+
+
+def _edited_lines(read: FormReader) -> list[dict[str, Any]]:
+    """Lines not named in a change stay as they are: send only what differs from the page."""
+    skus, quantities, shown = read.texts("sku"), read.texts("quantity"), read.texts("shown")
+    if not len(skus) == len(quantities) == len(shown):
+        read.problems.append("the form does not match the order's lines: reload the page")
+        return []
+    lines = []
+    for sku, text, before in zip(skus, quantities, shown, strict=True):
+        quantity = read.number(text, f"quantity of {sku}")
+        if quantity is not None and str(quantity) != before:
+            lines.append({"sku": sku, "quantity": quantity})
+    return lines
+
+
+def _added_line(read: FormReader) -> list[dict[str, Any]]:
+    sku = read.text("new_sku")
+    if not sku:
+        return []
+    quantity = read.number(read.text("new_quantity"), f"quantity of {sku}")
+    price_text = read.text("new_unit_price")
+    price = read.number(price_text, f"unit price of {sku}") if price_text else None
+    return [{"sku": sku, "quantity": quantity, "unit_price": price}]
