@@ -1,0 +1,52 @@
+"""Browser tests of the support console: Debian's headless Chromium driven by Playwright.
+
+No browser is downloaded: `make test` installs Debian's `chromium` (apt) when it is missing, and
+without it every test here fails, saying so. They never skip: a console nobody tested in a
+browser would pass CI silently.
+"""
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, async_playwright
+
+from settings import Settings
+from tests.browser.console import Console, serve_console
+
+CHROMIUM = Path("/usr/bin/chromium")
+# Headless in a container, as root, offline: no sandbox, no GPU, nothing phoning home.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs it, or apt-get install chromium")
+    return str(CHROMIUM)
+
+
+@pytest.fixture(scope="session")
+async def browser(chromium_path: str) -> AsyncIterator[Browser]:
+    """One Chromium for the session; each test gets its own context (cookies) from it."""
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(
+            executable_path=chromium_path, args=CHROMIUM_ARGS
+        )
+        try:
+            yield chromium
+        finally:
+            await chromium.close()
+
+
+@pytest.fixture
+async def console(settings: Settings, browser: Browser) -> AsyncIterator[Console]:
+    """The console of an app with this test's settings, in a fresh browser context."""
+    async with serve_console(settings, browser) as console:
+        yield console
