@@ -1,0 +1,247 @@
+"""The pure rules of support actions: merging line changes, when a change or hold is refused,
+the `on_hold` transitions, and how a change is described and reserved while it applies."""
+
+import pytest
+
+from tests.factories import make_address, make_order_input
+from workflows.changes import _largest, describe
+from workflows.contracts import LineChange, OrderLine, OrderStatus, StockLine
+from workflows.rules import (
+    HOLDABLE,
+    TERMINAL,
+    TRANSITIONS,
+    IllegalTransition,
+    InvalidChange,
+    cancel_refusal,
+    change_refusal,
+    check_transition,
+    hold_refusal,
+    merge_lines,
+)
+
+S = OrderStatus
+A = OrderLine(sku="SKU-A", quantity=2, unit_price=1999)
+B = OrderLine(sku="SKU-B", quantity=1, unit_price=500)
+NOT_YET_PICKED = [S.PENDING, S.BACKORDERED, S.RESERVED]
+GONE = [S.SHIPPED, S.DELIVERED]
+
+
+# merge_lines
+
+
+def test_a_new_quantity_replaces_the_old_one_at_the_lines_price() -> None:
+    merged = merge_lines([A, B], [LineChange(sku="SKU-A", quantity=5)])
+
+    assert merged == [OrderLine(sku="SKU-A", quantity=5, unit_price=1999), B]
+
+
+def test_the_lines_own_price_given_again_is_not_a_price_change() -> None:
+    merged = merge_lines([A], [LineChange(sku="SKU-A", quantity=3, unit_price=1999)])
+
+    assert merged == [OrderLine(sku="SKU-A", quantity=3, unit_price=1999)]
+
+
+def test_quantity_0_removes_the_line_and_keeps_the_others_in_order() -> None:
+    merged = merge_lines([A, B], [LineChange(sku="SKU-A", quantity=0)])
+
+    assert merged == [B]
+
+
+def test_removing_a_sku_the_order_does_not_have_changes_nothing() -> None:
+    assert merge_lines([A, B], [LineChange(sku="SKU-Z", quantity=0)]) == [A, B]
+
+
+def test_a_new_sku_is_appended_at_its_given_price() -> None:
+    merged = merge_lines([A], [LineChange(sku="SKU-C", quantity=4, unit_price=250)])
+
+    assert merged == [A, OrderLine(sku="SKU-C", quantity=4, unit_price=250)]
+
+
+def test_several_changes_apply_together() -> None:
+    changes = [
+        LineChange(sku="SKU-B", quantity=0),
+        LineChange(sku="SKU-C", quantity=1, unit_price=100),
+        LineChange(sku="SKU-A", quantity=1),
+    ]
+
+    merged = merge_lines([A, B], changes)
+
+    assert merged == [
+        OrderLine(sku="SKU-A", quantity=1, unit_price=1999),
+        OrderLine(sku="SKU-C", quantity=1, unit_price=100),
+    ]
+
+
+def test_a_new_sku_without_a_price_is_invalid() -> None:
+    with pytest.raises(InvalidChange, match=r"^SKU-C is not on the order: give its unit_price$"):
+        merge_lines([A], [LineChange(sku="SKU-C", quantity=1)])
+
+
+def test_a_price_change_of_a_line_on_the_order_is_invalid() -> None:
+    with pytest.raises(InvalidChange, match=r"^the price of SKU-A cannot be changed$"):
+        merge_lines([A], [LineChange(sku="SKU-A", quantity=2, unit_price=1)])
+
+
+def test_removing_every_line_is_invalid_cancel_instead() -> None:
+    changes = [LineChange(sku="SKU-A", quantity=0), LineChange(sku="SKU-B", quantity=0)]
+
+    with pytest.raises(InvalidChange, match="at least one line: cancel it instead"):
+        merge_lines([A, B], changes)
+
+
+def test_merging_leaves_the_orders_lines_as_they_were() -> None:
+    lines = [A, B]
+
+    merge_lines(lines, [LineChange(sku="SKU-A", quantity=0)])
+
+    assert lines == [A, B]
+
+
+# change_refusal: lines until picking, the address until shipping
+
+
+@pytest.mark.parametrize("status", NOT_YET_PICKED)
+def test_lines_can_change_until_the_warehouse_starts_picking(status: OrderStatus) -> None:
+    assert change_refusal(status, picking=False, shipping=False, lines=True, address=False) is None
+
+
+def test_lines_cannot_change_once_picking_started() -> None:
+    refusal = change_refusal(S.RESERVED, picking=True, shipping=False, lines=True, address=False)
+
+    assert refusal == "order is being picked: lines can only change before picking"
+
+
+@pytest.mark.parametrize("status", [S.PICKED, S.PACKED, *GONE])
+def test_lines_cannot_change_after_picking(status: OrderStatus) -> None:
+    refusal = change_refusal(status, picking=True, shipping=False, lines=True, address=False)
+
+    assert refusal == f"order is {status}: lines can only change before picking"
+
+
+@pytest.mark.parametrize("status", sorted(HOLDABLE))
+def test_the_address_can_change_until_shipping_starts(status: OrderStatus) -> None:
+    picking = status in (S.PICKED, S.PACKED)
+    refusal = change_refusal(status, picking, shipping=False, lines=False, address=True)
+
+    assert refusal is None
+
+
+def test_the_address_cannot_change_once_the_parcel_is_being_shipped() -> None:
+    refusal = change_refusal(S.PACKED, picking=True, shipping=True, lines=False, address=True)
+
+    assert refusal == "order is being shipped: the address can only change until it ships"
+
+
+@pytest.mark.parametrize("status", GONE)
+def test_the_address_cannot_change_after_shipping(status: OrderStatus) -> None:
+    refusal = change_refusal(status, picking=True, shipping=True, lines=False, address=True)
+
+    assert refusal == f"order is {status}: the address can only change until it ships"
+
+
+def test_a_change_of_both_is_refused_for_its_lines_when_only_they_are_too_late() -> None:
+    refusal = change_refusal(S.PICKED, picking=True, shipping=False, lines=True, address=True)
+
+    assert refusal == "order is picked: lines can only change before picking"
+
+
+@pytest.mark.parametrize("status", sorted(TERMINAL))
+def test_nothing_changes_on_a_finished_order(status: OrderStatus) -> None:
+    refusal = change_refusal(status, picking=False, shipping=False, lines=True, address=True)
+
+    assert refusal == f"order is already {status}"
+
+
+# hold_refusal: anywhere before it ships
+
+
+@pytest.mark.parametrize("status", sorted(HOLDABLE))
+def test_an_order_can_be_held_until_it_ships(status: OrderStatus) -> None:
+    assert hold_refusal(status, shipping=False) is None
+
+
+def test_a_hold_is_refused_once_the_parcel_is_being_shipped() -> None:
+    assert hold_refusal(S.PACKED, shipping=True) == "order is being shipped: too late to hold"
+
+
+@pytest.mark.parametrize("status", GONE)
+def test_a_hold_is_refused_after_shipping(status: OrderStatus) -> None:
+    assert hold_refusal(status, shipping=True) == f"order is {status}: too late to hold"
+
+
+@pytest.mark.parametrize("status", sorted(TERMINAL))
+def test_a_finished_order_cannot_be_held(status: OrderStatus) -> None:
+    assert hold_refusal(status, shipping=False) == f"order is already {status}"
+
+
+# The on_hold transitions
+
+
+def test_holdable_is_every_status_before_shipping() -> None:
+    assert {S.PENDING, S.BACKORDERED, S.RESERVED, S.PICKED, S.PACKED} == HOLDABLE
+
+
+@pytest.mark.parametrize("status", sorted(HOLDABLE))
+def test_every_holdable_status_moves_to_on_hold_and_back(status: OrderStatus) -> None:
+    check_transition(status, S.ON_HOLD)
+    check_transition(S.ON_HOLD, status)
+
+
+def test_a_held_order_can_be_cancelled() -> None:
+    check_transition(S.ON_HOLD, S.CANCELLED)
+    assert cancel_refusal(S.ON_HOLD, shipping=False) is None
+
+
+def test_on_hold_is_not_terminal() -> None:
+    assert S.ON_HOLD not in TERMINAL
+    assert TRANSITIONS[S.ON_HOLD]
+
+
+@pytest.mark.parametrize("new", [S.SHIPPED, S.DELIVERED, S.COMPLETED, S.ON_HOLD])
+def test_a_held_order_cannot_skip_ahead_or_be_held_again(new: OrderStatus) -> None:
+    with pytest.raises(IllegalTransition):
+        check_transition(S.ON_HOLD, new)
+
+
+@pytest.mark.parametrize("status", [*GONE, *sorted(TERMINAL)])
+def test_an_order_past_packing_never_moves_to_on_hold(status: OrderStatus) -> None:
+    with pytest.raises(IllegalTransition):
+        check_transition(status, S.ON_HOLD)
+
+
+# How a change is described in the history, and what is reserved while it applies
+
+
+def test_a_change_is_described_sku_by_sku_with_the_address_and_the_new_total() -> None:
+    before = make_order_input(lines=[A, B])
+    lines = [
+        OrderLine(sku="SKU-A", quantity=3, unit_price=1999),
+        OrderLine(sku="SKU-C", quantity=1, unit_price=1),
+    ]
+    address = make_address(line1="2 Rue de Rivoli", city="Paris", country="FR")
+    after = make_order_input(lines=lines, shipping_address=address, order_id=before.order_id)
+
+    assert describe(before, after) == (
+        "SKU-A 2 → 3, SKU-B 1 → 0, SKU-C 0 → 1, address: 2 Rue de Rivoli, Paris, FR, "
+        "total 59.98 EUR"
+    )
+
+
+def test_a_change_that_changes_nothing_says_so() -> None:
+    order = make_order_input(lines=[A, B])
+
+    assert describe(order, order) == "no change"
+
+
+def test_while_a_change_applies_each_sku_keeps_the_larger_of_its_quantities() -> None:
+    before = [A, B]
+    after = [
+        OrderLine(sku="SKU-A", quantity=1, unit_price=1999),
+        OrderLine(sku="SKU-C", quantity=3, unit_price=1),
+    ]
+
+    assert _largest(before, after) == [
+        StockLine(sku="SKU-A", quantity=2),
+        StockLine(sku="SKU-B", quantity=1),
+        StockLine(sku="SKU-C", quantity=3),
+    ]
