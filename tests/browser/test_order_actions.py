@@ -9,6 +9,7 @@ import pytest
 from playwright.async_api import Browser, Locator
 from temporalio.worker import Worker
 
+from devstack.network import free_port
 from settings import Settings
 from tests.browser.console import Console, serve_console
 from tests.conftest import MakeOrderBody, MakeSku
@@ -154,3 +155,21 @@ async def test_a_form_the_order_cannot_take_shows_what_to_fix(
     answer = await console.answer()
     assert answer.startswith("Not sent: the quantity change form needs fixing.")
     assert f"SKU '{other_sku}' is not on the order: give its unit_price to add it" in answer
+
+
+async def test_an_action_while_temporal_is_down_says_so(
+    settings: Settings, browser: Browser, new_sku: MakeSku, order_body: MakeOrderBody
+) -> None:
+    async with serve_console(settings, browser) as console:
+        order_id = await console.place(order_body(await new_sku(0)))
+    down = settings.model_copy(update={"temporal_address": f"127.0.0.1:{free_port()}"})
+    async with serve_console(down, browser) as console:
+        await console.open(order_id)
+        cancel = console.form("Cancel")
+        await cancel.get_by_label("Reason").fill("duplicate order")
+        await cancel.get_by_label("Your name").fill(AGENT)
+        await cancel.get_by_role("button", name="Cancel order").click()
+
+        answer = await console.answer()
+
+    assert answer.startswith("Not done: the workflow service did not answer")
