@@ -173,3 +173,33 @@ async def test_an_action_while_temporal_is_down_says_so(
         answer = await console.answer()
 
     assert answer.startswith("Not done: the workflow service did not answer")
+
+
+async def test_a_new_address_shows_on_the_page_and_the_temporal_link_names_the_workflow(
+    console: Console,
+    settings: Settings,
+    worker: Worker,
+    new_sku: MakeSku,
+    order_body: MakeOrderBody,
+) -> None:
+    order_id = await console.place(order_body(await new_sku(0)))
+    await console.open(order_id)
+    await console.reload_until("backordered")
+
+    form = console.form("Change the address")
+    await form.get_by_label("Line 1").fill("8 Rue de Rivoli")
+    await form.get_by_label("Postal code").fill("75001")
+    await form.get_by_label("City").fill("Paris")
+    await form.get_by_label("Country").fill("fr")
+    await form.get_by_label("Your name").fill(AGENT)
+    await form.get_by_role("button", name="Change address").click()
+
+    assert (await console.answer()).startswith("Accepted: address change.")
+    shown = await console.page.get_by_role("region", name="Shipping address").inner_text()
+    assert "8 Rue de Rivoli" in shown
+    assert "75001 Paris\nFR" in shown
+    link = console.page.get_by_role("link", name="Open in Temporal UI")
+    assert await link.get_attribute("href") == (
+        f"{settings.temporal_ui_url}/namespaces/{settings.temporal_namespace}"
+        f"/workflows/order-{order_id}"
+    )
