@@ -1,5 +1,6 @@
 """An embedded Temporal: the CLI's dev server (SQLite on disk), a child process on loopback."""
 
+import json
 import shutil
 import subprocess
 import sys
@@ -7,7 +8,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
 
 from devstack.network import LOOPBACK, is_listening
 from devstack.process import child_process
@@ -32,9 +32,12 @@ def search_attribute_flags(keys: Sequence[AnyKey]) -> list[str]:
     """`--search-attribute Name=Type` per key, in the CLI's spelling of types (`KeywordList`)."""
     flags: list[str] = []
     for key in keys:
-        kind = "".join(word.capitalize() for word in key.indexed_value_type.name.split("_"))
-        flags += ["--search-attribute", f"{key.name}={kind}"]
+        flags += ["--search-attribute", f"{key.name}={cli_type(key)}"]
     return flags
+
+
+def cli_type(key: AnyKey) -> str:
+    return "".join(word.capitalize() for word in key.indexed_value_type.name.split("_"))
 
 
 @dataclass
@@ -70,6 +73,7 @@ class EmbeddedTemporal:
         with self.log_path.open("ab") as log:  # the child keeps its own descriptor
             self._process = child_process(self._command(), stdout=log, stderr=subprocess.STDOUT)
         self._wait_ready(timeout)
+        self._add_missing_search_attributes()
 
     def stop(self, timeout: float = 20.0) -> None:
         """SIGTERM, then SIGKILL if it has not exited after `timeout` seconds."""
@@ -105,6 +109,21 @@ class EmbeddedTemporal:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"Temporal not ready after {timeout:.0f}s; see {self.log_path}")
             time.sleep(0.1)
+
+    def _add_missing_search_attributes(self) -> None:
+        """`--search-attribute` only registers them in a new state file: a state file from an
+        older version gets the attributes added since."""
+        listed = self._cli("operator", "search-attribute", "list", "-o", "json")
+        existing = json.loads(listed.stdout).get("customAttributes", {})
+        for key in self.search_attributes:
+            if key.name not in existing:
+                self._cli("operator", "search-attribute", "create", "--name", key.name,
+                          "--type", cli_type(key))  # fmt: skip
+
+    def _cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        command = [str(temporal_cli()), *args, "--namespace", self.namespace]
+        command += ["--address", self.address]
+        return subprocess.run(command, capture_output=True, text=True, timeout=30, check=True)
 
     def _answers(self) -> bool:
         """Frontend up, namespace registered, and the UI (if any) listening."""
