@@ -10,9 +10,9 @@ update id, and Temporal answers a finished update with its first outcome.
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from uuid import uuid4
 
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import (
     WorkflowUpdateFailedError,
@@ -36,7 +36,6 @@ from db.orders import OrderRepository
 from db.stock import StockRepository
 from workflows import contracts as c
 from workflows.contracts import SupportAction, order_workflow_id
-from workflows.order import OrderWorkflow
 from workflows.rules import TERMINAL
 
 __all__ = [  # the errors come from api.errors, where the API turns them into 404/409/503
@@ -67,7 +66,7 @@ async def change_order(
             c.Address(**body.shipping_address.model_dump()) if body.shipping_address else None
         ),
         lines=[c.LineChange(**line.model_dump()) for line in body.lines] if body.lines else None,
-        request_id=_request_id(SupportAction.CHANGE, key),
+        request_id=_request_id(order_id, SupportAction.CHANGE, key),
     )
     return await _act(resources, session, SupportAction.CHANGE, request, body, order.id)
 
@@ -81,7 +80,7 @@ async def hold_order(
         reason_code=c.HoldReason(body.reason_code),
         requested_by=body.requested_by,
         note=body.note,
-        request_id=_request_id(SupportAction.HOLD, key),
+        request_id=_request_id(order_id, SupportAction.HOLD, key),
     )
     return await _act(resources, session, SupportAction.HOLD, request, body, order_id)
 
@@ -98,7 +97,7 @@ async def release_order(
     request = c.ReleaseRequest(
         requested_by=body.requested_by,
         note=body.note,
-        request_id=_request_id(SupportAction.RELEASE, key),
+        request_id=_request_id(order_id, SupportAction.RELEASE, key),
     )
     return await _act(resources, session, SupportAction.RELEASE, request, body, order_id)
 
@@ -115,7 +114,7 @@ async def cancel_order(
     request = c.CancelRequest(
         reason=body.reason,
         requested_by=body.requested_by,
-        request_id=_request_id(SupportAction.CANCEL, key),
+        request_id=_request_id(order_id, SupportAction.CANCEL, key),
     )
     return await _act(resources, session, SupportAction.CANCEL, request, body, order_id)
 
@@ -129,12 +128,6 @@ async def audit_trail(session: AsyncSession, order_id: str) -> Sequence[AuditRec
 # One action: send the update, audit a refusal, read the order afresh.
 
 Request = c.ChangeRequest | c.HoldRequest | c.ReleaseRequest | c.CancelRequest
-UPDATES: dict[SupportAction, Any] = {
-    SupportAction.CHANGE: OrderWorkflow.change,
-    SupportAction.HOLD: OrderWorkflow.hold,
-    SupportAction.RELEASE: OrderWorkflow.release,
-    SupportAction.CANCEL: OrderWorkflow.cancel,
-}
 
 
 async def _act(
@@ -142,7 +135,7 @@ async def _act(
     session: AsyncSession,
     action: SupportAction,
     request: Request,
-    body: Any,
+    body: BaseModel,
     order_id: str,
 ) -> OrderRecord:
     try:
@@ -160,7 +153,10 @@ async def _send(
     handle = resources.temporal.get_workflow_handle(order_workflow_id(order_id))
     try:
         await handle.execute_update(
-            UPDATES[action], request, id=request.request_id, rpc_timeout=UPDATE_WAIT
+            action.value,  # the workflow's update of that name: change, hold, release, cancel
+            request,
+            id=request.request_id,
+            rpc_timeout=UPDATE_WAIT,
         )
     except WorkflowUpdateFailedError as err:
         cause = err.cause
@@ -193,7 +189,7 @@ async def _audit_refusal(
     order_id: str,
     action: SupportAction,
     request: Request,
-    body: Any,
+    body: BaseModel,
     reason: str,
 ) -> None:
     await session.rollback()
@@ -210,9 +206,9 @@ async def _audit_refusal(
         )
 
 
-def _request_id(action: SupportAction, key: str | None) -> str:
-    """The update id: the caller's Idempotency-Key makes a retry the same update."""
-    return f"{action}:{key}" if key is not None else f"{action}:{uuid4()}"
+def _request_id(order_id: str, action: SupportAction, key: str | None) -> str:
+    """The update id (and audit key): the caller's Idempotency-Key makes a retry the same one."""
+    return f"{order_id}:{action}:{key or uuid4()}"
 
 
 async def _get(session: AsyncSession, order_id: str) -> OrderRecord:

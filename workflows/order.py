@@ -186,7 +186,7 @@ class OrderWorkflow:
             status=self._status,
             reason=self._reason,
             history=list(self._history),
-            waiting_for=self._waiting_for,
+            waiting_for=self._waiting_for or self._held_for(),
             resumes_to=self._resume_to,
         )
 
@@ -299,17 +299,17 @@ class OrderWorkflow:
         self._show()
 
     def _show(self) -> None:
-        details = f"**{self._status}**"
-        if self._hold is not None:
-            held = self._hold
-            note = f": {held.note}" if held.note else ""
-            details += (
-                f" ({held.reason_code} by {held.requested_by}{note}), waiting for release, "
-                f"then back to **{self._resume_to}**"
-            )
-        if self._waiting_for:
-            details += f", waiting for {self._waiting_for}"
+        waiting = self._waiting_for or self._held_for()
+        details = f"**{self._status}**" + (f", waiting for {waiting}" if waiting else "")
         workflow.set_current_details(details)
+
+    def _held_for(self) -> str | None:
+        """'release of the fraud_review hold by agent-7 (odd), then back to reserved'."""
+        if (held := self._hold) is None:
+            return None
+        note = f" ({held.note})" if held.note else ""
+        by = f"release of the {held.reason_code} hold by {held.requested_by}{note}"
+        return f"{by}, then back to {self._resume_to}"
 
     # Holds and changes (under the lock)
 
