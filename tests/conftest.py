@@ -17,6 +17,7 @@ from uuid import uuid4
 
 import httpx
 import pytest
+import uvicorn
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -24,7 +25,7 @@ from temporalio.worker import Worker
 from api.main import create_app
 from db.session import SessionFactory, create_engine, create_session_factory
 from db.stock import StockRepository
-from devstack.network import free_port
+from devstack.network import LOOPBACK, free_port
 from devstack.postgres import EmbeddedPostgres
 from settings import Settings
 from tests.factories import make_order_body
@@ -38,6 +39,7 @@ OrderBody = dict[str, Any]  # JSON as the storefront sends it
 MakeOrderBody = Callable[..., OrderBody]
 MakeSku = Callable[[int], Awaitable[str]]
 POLL = 0.05  # seconds between two reads of an order
+STARTUP = 10.0  # seconds for uvicorn to listen
 
 
 @pytest.fixture(scope="session")
@@ -110,6 +112,27 @@ async def serve_api(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
         httpx.AsyncClient(transport=transport, base_url="http://oms.test") as client,
     ):
         yield client
+
+
+@asynccontextmanager
+async def serve_http(settings: Settings) -> AsyncIterator[str]:
+    """The app as production runs it (lifespan and all): uvicorn on a free loopback port, as a
+    task of this loop. Yields its base URL."""
+    port = free_port()
+    config = uvicorn.Config(
+        create_app(settings), host=LOOPBACK, port=port, log_level="warning", lifespan="on"
+    )
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve())
+    try:
+        async with asyncio.timeout(STARTUP):
+            while not server.started:
+                assert not serving.done(), "uvicorn stopped during startup"
+                await asyncio.sleep(0.02)
+        yield f"http://{LOOPBACK}:{port}"
+    finally:
+        server.should_exit = True
+        await serving
 
 
 async def place_while_temporal_is_down(

@@ -8,15 +8,12 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-import uvicorn
 from playwright.async_api import Browser, Locator, Page
 
-from api.main import create_app
-from devstack.network import LOOPBACK, free_port
 from settings import Settings
+from tests.conftest import serve_http
 from tests.e2e.storefront import place
 
-STARTUP = 10.0  # seconds for uvicorn to listen
 ACTION = 15_000  # milliseconds Playwright waits for a page or an element
 
 
@@ -61,23 +58,8 @@ class Console:
 async def serve_console(settings: Settings, browser: Browser) -> AsyncIterator[Console]:
     """The real app (lifespan and all) in uvicorn on a free loopback port, and a fresh browser
     context (its own cookies) on it. uvicorn runs as a task of this loop, beside Playwright."""
-    port = free_port()
-    config = uvicorn.Config(
-        create_app(settings), host=LOOPBACK, port=port, log_level="warning", lifespan="on"
-    )
-    server = uvicorn.Server(config)
-    serving = asyncio.create_task(server.serve())
-    try:
-        async with asyncio.timeout(STARTUP):
-            while not server.started:
-                assert not serving.done(), "uvicorn stopped during startup"
-                await asyncio.sleep(0.02)
-        url = f"http://{LOOPBACK}:{port}"
+    async with serve_http(settings) as url, httpx.AsyncClient(base_url=url) as storefront:
         context = await browser.new_context()
         context.set_default_timeout(ACTION)
-        async with httpx.AsyncClient(base_url=url) as storefront:
-            yield Console(url=url, page=await context.new_page(), storefront=storefront)
+        yield Console(url=url, page=await context.new_page(), storefront=storefront)
         await context.close()
-    finally:
-        server.should_exit = True
-        await serving
