@@ -120,6 +120,31 @@ async def test_a_change_retried_after_a_newer_one_does_not_undo_it(
     await assert_sound(sessions, order_id)
 
 
+async def test_a_change_retried_once_the_order_completed_answers_as_it_did_first(
+    api: httpx.AsyncClient,
+    worker: Worker,
+    new_sku: MakeSku,
+    order_body: MakeOrderBody,
+    sessions: SessionFactory,
+) -> None:
+    key = str(uuid4())
+    order_id = await placed_and_held_for_review(api, order_body(await new_sku(5)))
+    first = await change(api, order_id, key, shipping_address=NEW_ADDRESS)
+    await release_to_completion(api, order_id)  # the first answer was lost; the retry is late
+
+    retried = await change(api, order_id, key, shipping_address=NEW_ADDRESS)
+
+    assert first.status_code == 200, first.text
+    assert retried.status_code == 200, retried.text  # applied: the same action, not a new one
+    assert retried.json()["shipping_address"] == NEW_ADDRESS
+    rows = await audit_of(api, order_id)
+    assert [(r["action"], r["outcome"]) for r in rows] == [
+        ("change", "accepted"),
+        ("release", "accepted"),
+    ]
+    await assert_sound(sessions, order_id)
+
+
 async def test_refusals_retried_with_their_key_are_refused_again_and_audited_once(
     api: httpx.AsyncClient,
     worker: Worker,
