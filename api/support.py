@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
-from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import (
     WorkflowUpdateFailedError,
@@ -35,6 +34,7 @@ from db.models import AuditRecord, OrderRecord
 from db.orders import OrderRepository
 from db.stock import StockRepository
 from workflows import contracts as c
+from workflows.changes import asked
 from workflows.contracts import SupportAction, order_workflow_id
 from workflows.rules import TERMINAL
 
@@ -68,7 +68,7 @@ async def change_order(
         lines=[c.LineChange(**line.model_dump()) for line in body.lines] if body.lines else None,
         request_id=_request_id(order_id, SupportAction.CHANGE, key),
     )
-    return await _act(resources, session, SupportAction.CHANGE, request, body, order.id)
+    return await _act(resources, session, SupportAction.CHANGE, request, order_id)
 
 
 async def hold_order(
@@ -82,7 +82,7 @@ async def hold_order(
         note=body.note,
         request_id=_request_id(order_id, SupportAction.HOLD, key),
     )
-    return await _act(resources, session, SupportAction.HOLD, request, body, order_id)
+    return await _act(resources, session, SupportAction.HOLD, request, order_id)
 
 
 async def release_order(
@@ -99,7 +99,7 @@ async def release_order(
         note=body.note,
         request_id=_request_id(order_id, SupportAction.RELEASE, key),
     )
-    return await _act(resources, session, SupportAction.RELEASE, request, body, order_id)
+    return await _act(resources, session, SupportAction.RELEASE, request, order_id)
 
 
 async def cancel_order(
@@ -116,7 +116,7 @@ async def cancel_order(
         requested_by=body.requested_by,
         request_id=_request_id(order_id, SupportAction.CANCEL, key),
     )
-    return await _act(resources, session, SupportAction.CANCEL, request, body, order_id)
+    return await _act(resources, session, SupportAction.CANCEL, request, order_id)
 
 
 async def audit_trail(session: AsyncSession, order_id: str) -> Sequence[AuditRecord]:
@@ -135,13 +135,15 @@ async def _act(
     session: AsyncSession,
     action: SupportAction,
     request: Request,
-    body: BaseModel,
     order_id: str,
 ) -> OrderRecord:
+    for earlier in await AuditRepository(session).requests_of(request.request_id):
+        if earlier != asked(request):
+            raise Refused("this Idempotency-Key was already used for a different request")
     try:
         await _send(resources, order_id, action, request)
     except Refused as refused:
-        await _audit_refusal(session, order_id, action, request, body, refused.reason)
+        await _audit_refusal(session, order_id, action, request, refused.reason)
         raise
     session.expunge_all()  # the workflow moved the order meanwhile: read it afresh
     return await _get(session, order_id)
@@ -189,7 +191,6 @@ async def _audit_refusal(
     order_id: str,
     action: SupportAction,
     request: Request,
-    body: BaseModel,
     reason: str,
 ) -> None:
     await session.rollback()
@@ -199,7 +200,7 @@ async def _audit_refusal(
             request_id=request.request_id,
             action=action.value,
             requested_by=request.requested_by,
-            request={k: v for k, v in body.model_dump(mode="json").items() if v is not None},
+            request=asked(request),
             outcome="refused",
             detail=reason,
             at=datetime.now(UTC),

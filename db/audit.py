@@ -53,3 +53,8 @@ class AuditRepository:
             .order_by(AuditRecord.at, AuditRecord.id)
         )
         return (await self._session.scalars(query)).all()
+
+    async def requests_of(self, request_id: str) -> list[dict[str, Any]]:
+        """What was asked under this request id, once per outcome written."""
+        query = select(AuditRecord.request).where(AuditRecord.request_id == request_id)
+        return list(await self._session.scalars(query))

@@ -93,7 +93,7 @@ def skus(order: OrderInput) -> list[str]:
 
 
 def describe(before: OrderInput, after: OrderInput) -> str:
-    """'2 × SKU-A → 3, SKU-B removed, address: Berlin, DE' — one line for the history."""
+    """'SKU-A 2 → 3, SKU-B 1 → 0, address: 1 Main St, Berlin, DE, total 59.97 EUR'."""
     old = {line.sku: line.quantity for line in before.lines}
     new = {line.sku: line.quantity for line in after.lines}
     parts = [
@@ -117,14 +117,22 @@ def audit_record(
     detail: str | None,
 ) -> RecordAuditInput:
     """The audit row of one support action the workflow decided."""
-    asked = {k: v for k, v in asdict(request).items() if v is not None and k != "request_id"}
     return RecordAuditInput(
         order_id=order_id,
         request_id=request.request_id or f"{action}:{workflow.uuid4()}",
         action=action,
         requested_by=request.requested_by,
-        request_json=json.dumps(asked, sort_keys=True),
+        request_json=json.dumps(asked(request), sort_keys=True),
         outcome=outcome,
         detail=detail,
         at=workflow.now(),
     )
+
+
+def asked(
+    request: CancelRequest | ChangeRequest | HoldRequest | ReleaseRequest,
+) -> dict[str, object]:
+    """What a support request asked, as the audit trail stores it (and the API compares it)."""
+    fields = {k: v for k, v in asdict(request).items() if v is not None and k != "request_id"}
+    plain: dict[str, object] = json.loads(json.dumps(fields))  # enums as their values
+    return plain

@@ -83,7 +83,7 @@ class OrderWorkflow:
         self._resume_to: OrderStatus | None = None  # where a release returns the order to
         self._lock = asyncio.Lock()
         self._reserved = self._authorized = self._picking = self._shipping = False
-        self._stopping = self._reviewed = self._retry_now = False
+        self._stopping = self._retry_now = False
         self._adjustments = 0  # authorization adjustments tried: their idempotency keys
         self._stock_changed = False
         self._waiting_for: str | None = None
@@ -236,19 +236,22 @@ class OrderWorkflow:
         self._authorized = True
 
     async def _review_payment(self) -> None:
-        """Above the configured total, a person reviews the payment before the warehouse starts."""
-        limit, total = self._order.payment_review_above, self._order.total
-        if limit is None or total <= limit or self._reviewed:
-            return
-        self._reviewed = True
+        """Above the configured total, a person reviews the payment before the warehouse starts.
+
+        Like a step: a hold already on (or a cancel) is dealt with first, so it is never skipped."""
+        limit = self._order.payment_review_above
+        if limit is not None and self._order.total > limit:
+            await self._step("payment_review", lambda: self._hold_for_review(limit))
+
+    async def _hold_for_review(self, limit: int) -> None:
         currency = self._order.currency
-        note = f"total {format_money(total, currency)} is above {format_money(limit, currency)}"
-        review = HoldRequest(
-            reason_code=HoldReason.PAYMENT_REVIEW, requested_by="workflow", note=note
+        above = (
+            f"{format_money(self._order.total, currency)} is above {format_money(limit, currency)}"
         )
-        async with self._lock:
-            if self._hold is None and self._cancel is None:
-                await self._put_on_hold(review)
+        review = HoldRequest(
+            reason_code=HoldReason.PAYMENT_REVIEW, requested_by="workflow", note=f"total {above}"
+        )
+        await self._put_on_hold(review)
 
     async def _pick(self) -> None:
         self._picking = True  # from here on the lines are the warehouse's
@@ -357,14 +360,14 @@ class OrderWorkflow:
         return refusal
 
     def _hold_refusal(self) -> str | None:
+        if (held := self._hold) is not None:
+            return f"order is already on hold ({held.reason_code} by {held.requested_by})"
         return self._closing() or hold_refusal(self._where, self._shipping)
 
     def _release_refusal(self) -> str | None:
         return self._closing() or (None if self._hold is not None else "order is not on hold")
 
     async def _put_on_hold(self, request: HoldRequest) -> str:
-        if self._hold is not None:
-            return f"already on hold ({self._hold.reason_code})"
         self._hold, self._resume_to = request, self._status
         await self._advance(
             S.ON_HOLD, request.reason_code.value, request.requested_by, note=request.note
@@ -374,6 +377,8 @@ class OrderWorkflow:
     async def _release(self, request: ReleaseRequest) -> str:
         back_to = self._where
         self._hold = None
+        # Stock may have come while it was held (a held order gets no wake-up): try at once.
+        self._stock_changed = self._stock_changed or back_to is S.BACKORDERED
         await self._advance(back_to, "released", request.requested_by, note=request.note)
         return f"released; back to {back_to}"
 

@@ -259,3 +259,24 @@ async def test_one_idempotency_key_used_on_two_orders_is_audited_on_each(
     await assert_sound(sessions, first_id, second_id)
     assert [(r["action"], r["outcome"]) for r in first] == [("change", "accepted")]
     assert [(r["action"], r["outcome"]) for r in second] == [("change", "accepted")]
+
+
+async def test_one_key_for_a_different_change_answers_409_and_changes_nothing(
+    api: httpx.AsyncClient,
+    worker: Worker,
+    new_sku: MakeSku,
+    order_body: MakeOrderBody,
+    sessions: SessionFactory,
+) -> None:
+    sku, key = await new_sku(10), str(uuid4())
+    order_id = await placed_and_held_for_review(api, order_body(sku, quantity=2))
+    first = await change(api, order_id, key, lines=[{"sku": sku, "quantity": 3}])
+
+    other = await change(api, order_id, key, lines=[{"sku": sku, "quantity": 5}])
+
+    assert first.status_code == 200
+    assert other.status_code == 409
+    assert other.json()["detail"] == "this Idempotency-Key was already used for a different request"
+    assert (await order_of(api, order_id))["total"] == 3 * PRICE
+    assert (await stock_of(api, sku))["reserved"] == 3
+    assert [row["outcome"] for row in await audit_of(api, order_id)] == ["accepted"]

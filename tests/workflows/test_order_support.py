@@ -350,20 +350,18 @@ async def test_validators_refuse_what_cannot_apply_without_touching_the_order(
                 ),
             )
         )
-        again = await handle.execute_update(OrderWorkflow.hold, HOLD)  # already held: no-op
+        again = await refusal(handle.execute_update(OrderWorkflow.hold, HOLD))
         await handle.execute_update(OrderWorkflow.release, RELEASE)
         not_held = await refusal(handle.execute_update(OrderWorkflow.release, RELEASE))
         await handle.result()
 
     assert priced.message == "the price of SKU-RED-M cannot be changed"
     assert empty.message == "an order needs at least one line: cancel it instead"
-    assert again.status is S.ON_HOLD
+    assert again.message == "order is already on hold (payment_review by workflow)"
     assert not_held.message == "order is not on hold"
     assert "change_reservation" not in world.calls
     # Validator refusals never reach the handler: the API audits those, not the workflow.
-    assert [(a.action, a.outcome) for a in world.audits] == [
-        ("hold", "accepted"), ("release", "accepted")
-    ]  # fmt: skip
+    assert [(a.action, a.outcome) for a in world.audits] == [("release", "accepted")]
 
 
 async def test_the_automatic_payment_review_holds_large_orders_only(
