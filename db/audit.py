@@ -2,7 +2,6 @@
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
@@ -24,7 +23,7 @@ class AuditRepository:
         request_id: str,
         action: str,
         requested_by: str,
-        request: dict[str, Any],
+        request: dict[str, object],
         outcome: str,
         detail: str | None,
         at: datetime,
@@ -54,7 +53,7 @@ class AuditRepository:
         )
         return (await self._session.scalars(query)).all()
 
-    async def requests_of(self, request_id: str) -> list[dict[str, Any]]:
+    async def requests_of(self, request_id: str) -> list[dict[str, object]]:
         """What was asked under this request id, once per outcome written."""
         query = select(AuditRecord.request).where(AuditRecord.request_id == request_id)
         return list(await self._session.scalars(query))
