@@ -133,6 +133,11 @@ def asked(
     request: CancelRequest | ChangeRequest | HoldRequest | ReleaseRequest,
 ) -> dict[str, object]:
     """What a support request asked, as the audit trail stores it (and the API compares it)."""
-    fields = {k: v for k, v in asdict(request).items() if v is not None and k != "request_id"}
-    plain: dict[str, object] = json.loads(json.dumps(fields))  # enums as their values
+    fields = {k: v for k, v in asdict(request).items() if k != "request_id"}
+    plain: dict[str, object] = json.loads(json.dumps(fields), object_hook=_without_none)
     return plain
+
+
+def _without_none(fields: dict[str, object]) -> dict[str, object]:
+    """Leave out what was not given (at every depth): the audit shows only what was asked."""
+    return {key: value for key, value in fields.items() if value is not None}
