@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 MAX_LINES = 100
 MAX_QUANTITY = 10_000
@@ -25,9 +25,18 @@ UtcDatetime = Annotated[datetime, AfterValidator(_to_utc)]  # serialized with a 
 
 
 class Strict(BaseModel):
-    """Request bodies: unknown fields are refused, numbers must be JSON integers."""
+    """Request bodies: unknown fields are refused, numbers must be JSON integers, and text must
+    not hold NUL (PostgreSQL cannot store it, and a support action's text is stored by the order's
+    workflow, after the answer: refused here, it never gets that far)."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("text must not contain NUL (\\u0000)")
+        return value
 
 
 class Customer(Strict):
