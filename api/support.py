@@ -7,7 +7,6 @@ so a retried request never writes twice. Passing the same `idempotency_key` agai
 update id, and Temporal answers a finished update with its first outcome.
 """
 
-import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
@@ -48,7 +47,6 @@ __all__ = [  # the errors come from api.errors, where the API turns them into 40
     "hold_order",
     "release_order",
 ]
-log = logging.getLogger(__name__)
 
 UPDATE_WAIT = timedelta(seconds=10)  # an update answers at once when a worker is up
 
