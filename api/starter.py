@@ -27,6 +27,7 @@ from workflows.contracts import (
     order_workflow_id,
 )
 from workflows.order import OrderWorkflow
+from workflows.rules import order_skus
 from workflows.steps import describe, stock_lines
 
 START_TIMEOUT = timedelta(seconds=5)
@@ -63,7 +64,7 @@ async def start_order(client: Client, order: OrderInput, task_queue: str) -> Non
                     SearchAttributePair(ORDER_STATUS, OrderStatus.PENDING.value),
                     SearchAttributePair(ON_HOLD, False),
                     SearchAttributePair(ORDER_TOTAL, order.total),
-                    SearchAttributePair(SKUS, sorted(line.sku for line in order.lines)),
+                    SearchAttributePair(SKUS, order_skus(order.lines)),
                 ]
             ),
             static_summary=f"Order {order.order_id}: {describe(stock_lines(order))}",

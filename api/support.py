@@ -73,7 +73,7 @@ async def hold_order(
     resources: Resources, session: AsyncSession, order_id: str, body: HoldCreate, key: str | None
 ) -> OrderRecord:
     """Stop the order before its next step; it shows `on_hold` until released."""
-    await _get(session, order_id)
+    await _require(session, order_id)
     request = c.HoldRequest(
         reason_code=c.HoldReason(body.reason_code),
         requested_by=body.requested_by,
@@ -91,7 +91,7 @@ async def release_order(
     key: str | None,
 ) -> OrderRecord:
     """Let a held order continue where it stopped."""
-    await _get(session, order_id)
+    await _require(session, order_id)
     request = c.ReleaseRequest(
         requested_by=body.requested_by,
         note=body.note,
@@ -108,7 +108,7 @@ async def cancel_order(
     key: str | None,
 ) -> OrderRecord:
     """Cancel; the order reaches `cancelled` once its steps are undone (asynchronously)."""
-    await _get(session, order_id)
+    await _require(session, order_id)
     request = c.CancelRequest(
         reason=body.reason,
         requested_by=body.requested_by,
@@ -119,7 +119,7 @@ async def cancel_order(
 
 async def audit_trail(session: AsyncSession, order_id: str) -> Sequence[AuditRecord]:
     """The order's audit rows, oldest first (OrderNotFound when there is no such order)."""
-    await _get(session, order_id)
+    await _require(session, order_id)
     return await AuditRepository(session).for_order(order_id)
 
 
@@ -139,7 +139,7 @@ async def _act(
         if earlier != asked(request):
             raise Refused("this Idempotency-Key was already used for a different request")
     try:
-        await _send(resources, order_id, action, request)
+        await _send(resources, session, order_id, action, request)
     except Refused as refused:
         await _audit_refusal(session, order_id, action, request, refused.reason)
         raise
@@ -148,7 +148,11 @@ async def _act(
 
 
 async def _send(
-    resources: Resources, order_id: str, action: SupportAction, request: Request
+    resources: Resources,
+    session: AsyncSession,
+    order_id: str,
+    action: SupportAction,
+    request: Request,
 ) -> None:
     handle = resources.temporal.get_workflow_handle(order_workflow_id(order_id))
     try:
@@ -163,18 +167,17 @@ async def _send(
         raise Refused(cause.message if isinstance(cause, ApplicationError) else str(cause)) from err
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
-            raise await _not_running(resources, order_id) from err
+            raise await _not_running(session, order_id) from err
         raise _unavailable() from err
     except (WorkflowUpdateRPCTimeoutOrCancelledError, RuntimeError) as err:
         raise _unavailable() from err
 
 
-async def _not_running(resources: Resources, order_id: str) -> Exception:
+async def _not_running(session: AsyncSession, order_id: str) -> Exception:
     """The workflow is closed (the order is final) or was never started."""
-    async with resources.sessions() as fresh:
-        order = await OrderRepository(fresh).get_with_details(order_id)
-    if order is not None and order.status in TERMINAL:
-        return Refused(f"order is already {order.status}")
+    status = await OrderRepository(session).status_of(order_id)
+    if status in TERMINAL:
+        return Refused(f"order is already {status}")
     return SupportUnavailable("the order's workflow has not started yet; retry shortly")
 
 
@@ -208,6 +211,12 @@ async def _audit_refusal(
 def _request_id(order_id: str, action: SupportAction, key: str | None) -> str:
     """The update id (and audit key): the caller's Idempotency-Key makes a retry the same one."""
     return f"{order_id}:{action}:{key or uuid4()}"
+
+
+async def _require(session: AsyncSession, order_id: str) -> None:
+    """OrderNotFound unless the order exists (its lines and history are not needed)."""
+    if await OrderRepository(session).status_of(order_id) is None:
+        raise OrderNotFound(order_id)
 
 
 async def _get(session: AsyncSession, order_id: str) -> OrderRecord:

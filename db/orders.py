@@ -42,6 +42,12 @@ class OrderRepository:
         found = await self._session.scalars(_with_details().where(OrderRecord.id == order_id))
         return found.one_or_none()
 
+    async def status_of(self, order_id: str) -> str | None:
+        """The order's status as committed now (None: no such order); one narrow query."""
+        query = select(OrderRecord.status).where(OrderRecord.id == order_id)
+        status: str | None = await self._session.scalar(query)
+        return status
+
     async def by_idempotency_key(self, key: str) -> OrderRecord | None:
         """The order placed with this Idempotency-Key, details loaded."""
         query = _with_details().where(OrderRecord.idempotency_key == key)

@@ -24,7 +24,7 @@ from workflows.contracts import (
     StockLine,
     SupportAction,
 )
-from workflows.rules import format_money, order_total
+from workflows.rules import format_money, order_skus, order_total
 
 
 def changed(before: OrderInput, lines: list[OrderLine], address: Address | None) -> OrderInput:
@@ -84,12 +84,8 @@ def _largest(before: list[OrderLine], after: list[OrderLine]) -> list[StockLine]
 def publish(order: OrderInput) -> None:
     """Keep what ops search by that a change can alter current: the total and the SKUs."""
     workflow.upsert_search_attributes(
-        [ORDER_TOTAL.value_set(order.total), SKUS.value_set(skus(order))]
+        [ORDER_TOTAL.value_set(order.total), SKUS.value_set(order_skus(order.lines))]
     )
-
-
-def skus(order: OrderInput) -> list[str]:
-    return sorted(line.sku for line in order.lines)
 
 
 def describe(before: OrderInput, after: OrderInput) -> str:

@@ -106,6 +106,11 @@ def merge_lines(lines: Sequence[OrderLine], changes: Sequence[LineChange]) -> li
     return list(merged.values())
 
 
+def order_skus(lines: Iterable[OrderLine]) -> list[str]:
+    """The order's SKUs, sorted: the `Skus` search attribute ops find orders by."""
+    return sorted(line.sku for line in lines)
+
+
 def order_total(lines: Iterable[OrderLine]) -> int:
     """Total in minor units: the sum of quantity × unit price."""
     return sum(line.quantity * line.unit_price for line in lines)

@@ -7,15 +7,19 @@ itself on hold right after `reserved`, before picking, and waits there without h
 import asyncio
 from typing import Any
 
-import pytest
-from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from tests.factories import make_address, make_order_input
 from tests.workflows.fakes import FakeWorld
 from tests.workflows.test_order_timers import wait_for_status
-from tests.workflows.test_order_updates import CANCEL, Handle, running_order, wait_until_called
+from tests.workflows.test_order_updates import (
+    CANCEL,
+    Handle,
+    refusal,
+    running_order,
+    wait_until_called,
+)
 from workflows.contracts import (
     ChangeRequest,
     HoldReason,
@@ -48,14 +52,6 @@ def change(*lines: LineChange, **fields: Any) -> ChangeRequest:
 def stock(call: dict[str, Any]) -> dict[str, int]:
     """A change_reservation call's target, as {sku: quantity}."""
     return {line["sku"]: line["quantity"] for line in call["lines"]}
-
-
-async def refusal(update: Any) -> ApplicationError:
-    with pytest.raises(WorkflowUpdateFailedError) as refused:
-        await update
-    cause = refused.value.cause
-    assert isinstance(cause, ApplicationError)
-    return cause
 
 
 async def parked(handle: Handle) -> None:

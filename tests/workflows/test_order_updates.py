@@ -4,7 +4,7 @@ The time-skipping server handles Updates poorly, so these run on the real dev se
 """
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from uuid import uuid4
@@ -86,6 +86,15 @@ async def test_cancel_while_picking_also_undoes_the_pick(
     assert "pack_order" not in world.calls
 
 
+async def refusal(update: Awaitable[object]) -> ApplicationError:
+    """The reason an Update was refused with (fails the test if it was accepted)."""
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await update
+    cause = refused.value.cause
+    assert isinstance(cause, ApplicationError)
+    return cause
+
+
 async def wait_until_called(world: FakeWorld, activity: str) -> None:
     for _ in range(200):
         if activity in world.calls:
@@ -118,13 +127,10 @@ async def test_cancel_after_ship_is_refused_and_the_order_completes(
     delivery = world.gate("confirm_delivery")
     async with running_order(temporal_env, world) as handle:
         await wait_for_status(handle, OrderStatus.SHIPPED)
-        with pytest.raises(WorkflowUpdateFailedError) as refused:
-            await handle.execute_update(OrderWorkflow.cancel, CANCEL)
+        cause = await refusal(handle.execute_update(OrderWorkflow.cancel, CANCEL))
         delivery.set()
         result = await handle.result()
 
-    cause = refused.value.cause
-    assert isinstance(cause, ApplicationError)
     assert cause.type == "CancelRefused"
     assert "too late to cancel" in cause.message
     assert result.status is OrderStatus.COMPLETED
