@@ -1,9 +1,10 @@
 """Finishes what a crash or a Temporal outage left half-done: a stored order with no workflow.
 
 The API commits the order row, then starts its workflow. If the process dies (or Temporal is down)
-in between and the storefront never retries, the row would wait forever. Every few seconds this
-starts the workflow of each `pending` order older than a grace period; starting is idempotent, so
-an order that already has a workflow is left as it is.
+in between and the storefront never retries, the row would wait forever. Every
+`OMS_RECONCILE_INTERVAL` (30 s) this starts the workflow of each `pending` order older than
+`OMS_RECONCILE_GRACE` (30 s); starting is idempotent, so an order that already has a workflow is
+left as it is.
 """
 
 import asyncio
@@ -14,10 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from temporalio.client import Client
 
-from api.starter import order_input, start_order
+from db.mapping import to_order_input
 from db.models import OrderRecord
 from db.session import SessionFactory
 from settings import Settings
+from temporal_client import start_order
 from workflows.contracts import OrderStatus
 
 log = logging.getLogger(__name__)
@@ -37,7 +39,7 @@ async def reconcile_once(client: Client, sessions: SessionFactory, settings: Set
         )
         orders = list(stale)
     for order in orders:
-        await start_order(client, order_input(order, settings), settings.task_queue)
+        await start_order(client, to_order_input(order, settings), settings.task_queue)
     return len(orders)
 
 

@@ -1,4 +1,5 @@
-"""The worker process: builds the activities on one connection pool, runs OrderWorkflow and them."""
+"""The worker process: builds the activities on one connection pool, runs OrderWorkflow and them,
+and the reconciler beside them."""
 
 import asyncio
 import logging
@@ -13,7 +14,6 @@ from activities.payments import PaymentActivities
 from activities.projection import ProjectionActivities
 from activities.shipping import ShippingActivities
 from activities.warehouse import WarehouseActivities
-from api.starter import connect_temporal
 from db.session import SessionFactory, create_engine, create_session_factory
 from reconciler import reconcile_forever
 from settings import Settings, get_settings
@@ -21,6 +21,7 @@ from simulation.carrier import SimulatedCarrier
 from simulation.payments import SimulatedPaymentGateway
 from simulation.warehouse import SimulatedWarehouse
 from simulation.world import SimulationConfig
+from temporal_client import connect_temporal
 from workflows.order import OrderWorkflow
 
 
@@ -75,7 +76,8 @@ def worker_options() -> WorkerOptions:
 
 
 def build_worker(client: Client, sessions: SessionFactory, settings: Settings) -> Worker:
-    """A worker for the `orders` task queue with the order workflow and all its activities."""
+    """A worker for the configured task queue (`OMS_TASK_QUEUE`) with the order workflow and all
+    its activities."""
     return Worker(
         client,
         task_queue=settings.task_queue,

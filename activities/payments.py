@@ -6,6 +6,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from workflows.contracts import (
+    ActivityName,
     AdjustPaymentInput,
     AuthorizePaymentInput,
     CapturePaymentInput,
@@ -47,7 +48,7 @@ class PaymentActivities:
     def __init__(self, gateway: PaymentGateway) -> None:
         self._gateway = gateway
 
-    @activity.defn
+    @activity.defn(name=ActivityName.AUTHORIZE_PAYMENT)
     async def authorize_payment(self, input: AuthorizePaymentInput) -> PaymentResult:
         """Authorize the order total; a decline is final."""
         key = f"{input.order_id}:authorize"
@@ -59,7 +60,7 @@ class PaymentActivities:
             raise _declined(declined) from None
         return PaymentResult(payment_id=payment_id)
 
-    @activity.defn
+    @activity.defn(name=ActivityName.ADJUST_AUTHORIZATION)
     async def adjust_authorization(self, input: AdjustPaymentInput) -> PaymentResult:
         """Hold a changed order's new total; a declined increase is final."""
         try:
@@ -70,14 +71,14 @@ class PaymentActivities:
             raise _declined(declined) from None
         return PaymentResult(payment_id=payment_id)
 
-    @activity.defn
+    @activity.defn(name=ActivityName.CAPTURE_PAYMENT)
     async def capture_payment(self, input: CapturePaymentInput) -> PaymentResult:
         """Capture the authorized amount once the goods shipped."""
         key = f"{input.order_id}:capture"
         payment_id = await self._gateway.capture(input.order_id, input.amount, input.currency, key)
         return PaymentResult(payment_id=payment_id)
 
-    @activity.defn
+    @activity.defn(name=ActivityName.VOID_PAYMENT)
     async def void_payment(self, input: OrderRef) -> None:
         """Compensation: release the authorization."""
         await self._gateway.void(input.order_id, f"{input.order_id}:void")

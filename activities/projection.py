@@ -1,17 +1,21 @@
 """The read model: each workflow transition becomes an order row update and a history row."""
 
-import json
-from dataclasses import asdict
-
 from sqlalchemy import delete, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 
 from db.audit import AuditRepository
+from db.mapping import (
+    to_address_json,
+    to_audit_row,
+    to_history_row,
+    to_line_rows,
+    to_shipment_row,
+)
 from db.models import HistoryRecord, OrderLineRecord, OrderRecord, ShipmentRecord
 from db.session import SessionFactory
-from workflows.contracts import RecordAuditInput, RecordStatusInput
+from workflows.contracts import ActivityName, RecordAuditInput, RecordStatusInput
 
 
 class ProjectionActivities:
@@ -20,22 +24,14 @@ class ProjectionActivities:
     def __init__(self, sessions: SessionFactory) -> None:
         self._sessions = sessions
 
-    @activity.defn
+    @activity.defn(name=ActivityName.RECORD_STATUS)
     async def record_status(self, input: RecordStatusInput) -> None:
         """Record one transition: history row, order status (unless newer landed), shipment."""
         entry = input.entry
+        history = to_history_row(input.order_id, input.seq, entry)
         async with self._sessions.begin() as session:
             await session.execute(
-                insert(HistoryRecord)
-                .values(
-                    order_id=input.order_id,
-                    seq=input.seq,
-                    status=entry.status.value,
-                    reason=entry.reason,
-                    actor=entry.actor,
-                    at=entry.at,
-                )
-                .on_conflict_do_nothing()
+                insert(HistoryRecord).values(history.column_values()).on_conflict_do_nothing()
             )
             await session.execute(
                 update(OrderRecord)
@@ -48,34 +44,21 @@ class ProjectionActivities:
                 )
             )
             await _apply_change(session, input)
-            if (shipment := input.shipment) is not None:
-                values = {"status": shipment.status}
+            if input.shipment is not None:
+                shipment = to_shipment_row(input.order_id, input.shipment)
                 await session.execute(
                     insert(ShipmentRecord)
-                    .values(
-                        id=shipment.shipment_id,
-                        order_id=input.order_id,
-                        carrier=shipment.carrier,
-                        tracking_number=shipment.tracking_number,
-                        **values,
+                    .values(shipment.column_values())
+                    .on_conflict_do_update(
+                        index_elements=[ShipmentRecord.id], set_={"status": shipment.status}
                     )
-                    .on_conflict_do_update(index_elements=[ShipmentRecord.id], set_=values)
                 )
 
-    @activity.defn
+    @activity.defn(name=ActivityName.RECORD_AUDIT)
     async def record_audit(self, input: RecordAuditInput) -> None:
         """Append one support action's outcome; idempotent by (request_id, outcome)."""
         async with self._sessions.begin() as session:
-            await AuditRepository(session).add(
-                order_id=input.order_id,
-                request_id=input.request_id,
-                action=input.action.value,
-                requested_by=input.requested_by,
-                request=json.loads(input.request_json),
-                outcome=input.outcome,
-                detail=input.detail,
-                at=input.at,
-            )
+            await AuditRepository(session).add(to_audit_row(input))
 
 
 async def _apply_change(session: AsyncSession, input: RecordStatusInput) -> None:
@@ -87,7 +70,7 @@ async def _apply_change(session: AsyncSession, input: RecordStatusInput) -> None
     if input.total is not None:
         values["total"] = input.total
     if input.shipping_address is not None:
-        values["shipping_address"] = asdict(input.shipping_address)
+        values["shipping_address"] = to_address_json(input.shipping_address)
     if values:
         await session.execute(
             update(OrderRecord).where(OrderRecord.id == input.order_id).values(**values)
@@ -96,13 +79,4 @@ async def _apply_change(session: AsyncSession, input: RecordStatusInput) -> None
         await session.execute(
             delete(OrderLineRecord).where(OrderLineRecord.order_id == input.order_id)
         )
-        session.add_all(
-            OrderLineRecord(
-                order_id=input.order_id,
-                line_no=no,
-                sku=line.sku,
-                quantity=line.quantity,
-                unit_price=line.unit_price,
-            )
-            for no, line in enumerate(input.lines)
-        )
+        session.add_all(to_line_rows(input.order_id, input.lines))

@@ -7,7 +7,7 @@ from typing import Protocol
 from temporalio import activity
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
-from workflows.contracts import DeliveryInput, OrderRef, ShipInput, Shipment
+from workflows.contracts import ActivityName, DeliveryInput, OrderRef, ShipInput, Shipment
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -38,17 +38,17 @@ class ShippingActivities:
     def __init__(self, carrier: Carrier) -> None:
         self._carrier = carrier
 
-    @activity.defn
+    @activity.defn(name=ActivityName.CREATE_SHIPMENT)
     async def create_shipment(self, input: ShipInput) -> Shipment:
         """Buy the label and hand the parcel to the carrier."""
         return await self._carrier.create_shipment(input.order_id, input)
 
-    @activity.defn
+    @activity.defn(name=ActivityName.VOID_SHIPMENT)
     async def void_shipment(self, input: OrderRef) -> None:
         """Compensation: void the label."""
         await self._carrier.void_shipment(input.order_id)
 
-    @activity.defn
+    @activity.defn(name=ActivityName.CONFIRM_DELIVERY)
     async def confirm_delivery(self, input: DeliveryInput) -> None:
         """Succeeds once the carrier reports delivery; until then it fails and retries."""
         tracking = await self._carrier.track(input.shipment_id)

@@ -4,7 +4,7 @@ from typing import Protocol
 
 from temporalio import activity
 
-from workflows.contracts import OrderRef, StockLine, WarehouseInput, WarehouseResult
+from workflows.contracts import ActivityName, OrderRef, StockLine, WarehouseInput, WarehouseResult
 
 
 class Warehouse(Protocol):
@@ -29,22 +29,22 @@ class WarehouseActivities:
     def __init__(self, warehouse: Warehouse) -> None:
         self._warehouse = warehouse
 
-    @activity.defn
+    @activity.defn(name=ActivityName.PICK_ORDER)
     async def pick_order(self, input: WarehouseInput) -> WarehouseResult:
         """Pick the order's lines."""
         return WarehouseResult(reference=await self._warehouse.pick(input.order_id, input.lines))
 
-    @activity.defn
+    @activity.defn(name=ActivityName.PACK_ORDER)
     async def pack_order(self, input: WarehouseInput) -> WarehouseResult:
         """Pack the picked lines into a parcel."""
         return WarehouseResult(reference=await self._warehouse.pack(input.order_id, input.lines))
 
-    @activity.defn
+    @activity.defn(name=ActivityName.CANCEL_PICK)
     async def cancel_pick(self, input: OrderRef) -> None:
         """Compensation: put picked goods back on the shelf."""
         await self._warehouse.cancel(input.order_id, "pick")
 
-    @activity.defn
+    @activity.defn(name=ActivityName.CANCEL_PACK)
     async def cancel_pack(self, input: OrderRef) -> None:
         """Compensation: unpack the parcel."""
         await self._warehouse.cancel(input.order_id, "pack")

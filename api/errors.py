@@ -1,13 +1,17 @@
-"""Error answers: 422s in FastAPI's own shape for checks pydantic cannot make, 503s for outages."""
+"""Error answers, each raised one way: NotFound (404), Conflict (409), the 422s pydantic cannot
+make (in FastAPI's own shape), and 503s for outages. Routes raise these, never HTTPException."""
 
 import json
 from collections.abc import Sequence
+from typing import Any
 
 from fastapi import FastAPI, Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, InterfaceError, OperationalError
+
+from api.schemas import Problem
 
 
 def field_error(loc: Sequence[str | int], msg: str, kind: str, value: object) -> dict[str, object]:
@@ -51,30 +55,49 @@ async def _workflow_unavailable(request: Request, exc: Exception) -> JSONRespons
     )
 
 
-class OrderNotFound(LookupError):
-    """No order has this id (a 404)."""
+class NotFound(LookupError):
+    """What the request names does not exist (a 404); the message says what."""
 
 
-class Refused(Exception):
-    """The order said no to a support action; `reason` says why (a 409)."""
+class OrderNotFound(NotFound):
+    """No order has this id."""
+
+    def __init__(self, order_id: str) -> None:
+        super().__init__(f"order {order_id} not found")
+        self.order_id = order_id
+
+
+class SkuNotFound(NotFound):
+    """The inventory has never heard of this SKU."""
+
+    def __init__(self, sku: str) -> None:
+        super().__init__(f"unknown SKU {sku!r}")
+
+
+class Conflict(Exception):
+    """The request cannot apply to what is there now (a 409); `reason` says why."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
 
 
+class Refused(Conflict):
+    """The order said no to a support action."""
+
+
 class SupportUnavailable(Exception):
     """Temporal did not answer, or the order's workflow has not started yet (a 503)."""
 
 
-async def _order_not_found(request: Request, exc: Exception) -> JSONResponse:
+async def _not_found(request: Request, exc: Exception) -> JSONResponse:
     del request
-    return JSONResponse({"detail": f"order {exc} not found"}, status_code=404)
+    return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_404_NOT_FOUND)
 
 
-async def _refused(request: Request, exc: Exception) -> JSONResponse:
+async def _conflict(request: Request, exc: Exception) -> JSONResponse:
     del request
-    assert isinstance(exc, Refused)
+    assert isinstance(exc, Conflict)
     return JSONResponse({"detail": exc.reason}, status_code=status.HTTP_409_CONFLICT)
 
 
@@ -123,6 +146,16 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(OperationalError, _database_unavailable)
     app.add_exception_handler(InterfaceError, _database_unavailable)
     app.add_exception_handler(WorkflowUnavailable, _workflow_unavailable)
-    app.add_exception_handler(OrderNotFound, _order_not_found)
-    app.add_exception_handler(Refused, _refused)
+    app.add_exception_handler(NotFound, _not_found)
+    app.add_exception_handler(Conflict, _conflict)
     app.add_exception_handler(SupportUnavailable, _support_unavailable)
+
+
+# How routes document these answers in the OpenAPI schema.
+
+Responses = dict[int | str, dict[str, Any]]
+
+
+def answers(descriptions: dict[int, str]) -> Responses:
+    """`answers({404: "No such order"})`: the error answers of a route, each a Problem body."""
+    return {code: {"model": Problem, "description": text} for code, text in descriptions.items()}

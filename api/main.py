@@ -9,9 +9,9 @@ from api.console import routes as console
 from api.deps import Resources
 from api.errors import install_error_handlers
 from api.routes import health, inventory, orders, support
-from api.starter import connect_temporal
 from db.session import create_engine, create_session_factory
 from settings import Settings, get_settings
+from temporal_client import connect_temporal
 
 
 async def open_resources(settings: Settings) -> Resources:

@@ -1,39 +1,40 @@
-"""Explicit mapping between HTTP models and database rows (neither module imports the other)."""
+"""The API's edge: HTTP models ↔ database rows, and HTTP requests → Temporal payloads.
+
+api/schemas.py, db/models.py and workflows/contracts.py never import each other; every crossing
+is a function here (rows ↔ payloads: db/mapping.py), naming each field on both sides, so a field
+one family gains is mapped on purpose or not at all.
+"""
 
 import hashlib
 import json
 from datetime import UTC, datetime
+from typing import Any
 from uuid import uuid4
 
-from api.schemas import (
-    Address,
-    AuditPublic,
-    Customer,
-    HistoryPublic,
-    Line,
-    OrderCreate,
-    OrderPublic,
-    ShipmentPublic,
-    StockPublic,
-)
+from api import schemas as http
 from db.models import (
     AuditRecord,
     HistoryRecord,
     InventoryRecord,
     OrderLineRecord,
     OrderRecord,
+    ShipmentRecord,
 )
+from workflows import contracts as c
+from workflows.contracts import Actor, OrderStatus
+from workflows.rules import order_total
 
-PLACED_BY = "storefront"  # the actor of the `pending` history row the API writes
 
-
-def request_hash(body: OrderCreate) -> str:
+def request_hash(body: http.OrderCreate) -> str:
     """sha256 of the canonical body: same meaning, same hash, whatever the key order or spacing."""
     canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def to_order_record(body: OrderCreate, idempotency_key: str | None) -> OrderRecord:
+# HTTP → rows
+
+
+def to_order_record(body: http.OrderCreate, idempotency_key: str | None) -> OrderRecord:
     """A new `pending` order (version 0) with its lines and the history row seq 0."""
     order_id, now = str(uuid4()), datetime.now(UTC)
     lines = [
@@ -47,56 +48,94 @@ def to_order_record(body: OrderCreate, idempotency_key: str | None) -> OrderReco
         customer_id=body.customer.id,
         customer_email=body.customer.email,
         customer_name=body.customer.name,
-        shipping_address=body.shipping_address.model_dump(mode="json"),
+        shipping_address=to_address_json(body.shipping_address),
         currency=body.currency,
-        total=sum(line.quantity * line.unit_price for line in body.lines),
+        total=order_total(body.lines),
         payment_token=body.payment.token,
-        status="pending",
+        status=OrderStatus.PENDING.value,
         idempotency_key=idempotency_key,
         request_hash=request_hash(body),
         version=0,
         created_at=now,
         updated_at=now,
         lines=lines,
-        history=[HistoryRecord(seq=0, status="pending", actor=PLACED_BY, at=now)],
+        history=[
+            HistoryRecord(
+                seq=0, status=OrderStatus.PENDING.value, actor=Actor.STOREFRONT.value, at=now
+            )
+        ],
         shipments=[],
     )
 
 
-def to_order_public(order: OrderRecord) -> OrderPublic:
+def to_address_json(address: http.Address) -> dict[str, Any]:
+    """An HTTP address as `orders.shipping_address` stores it."""
+    return {
+        "name": address.name,
+        "line1": address.line1,
+        "line2": address.line2,
+        "city": address.city,
+        "postal_code": address.postal_code,
+        "country": address.country,
+    }
+
+
+# Rows → HTTP
+
+
+def to_order_public(order: OrderRecord) -> http.OrderPublic:
     """The HTTP view of a stored order (lines, history and shipments must be loaded)."""
-    return OrderPublic(
+    return http.OrderPublic(
         id=order.id,
-        status=order.status,
+        status=OrderStatus(order.status),
         status_reason=order.status_reason,
-        customer=Customer(
+        customer=http.Customer(
             id=order.customer_id, email=order.customer_email, name=order.customer_name
         ),
-        shipping_address=Address.model_validate(order.shipping_address),
+        shipping_address=to_address_public(order.shipping_address),
         lines=[
-            Line(sku=line.sku, quantity=line.quantity, unit_price=line.unit_price)
+            http.Line(sku=line.sku, quantity=line.quantity, unit_price=line.unit_price)
             for line in order.lines
         ],
         currency=order.currency,
         total=order.total,
-        shipments=[
-            ShipmentPublic(
-                id=s.id, carrier=s.carrier, tracking_number=s.tracking_number, status=s.status
-            )
-            for s in order.shipments
-        ],
-        history=[
-            HistoryPublic(status=h.status, at=h.at, reason=h.reason, actor=h.actor)
-            for h in order.history
-        ],
+        shipments=[to_shipment_public(shipment) for shipment in order.shipments],
+        history=[to_history_public(entry) for entry in order.history],
         created_at=order.created_at,
         updated_at=order.updated_at,
     )
 
 
-def to_stock_public(item: InventoryRecord) -> StockPublic:
+def to_address_public(stored: dict[str, Any]) -> http.Address:
+    """`orders.shipping_address` as the HTTP address (keys it does not know are left out)."""
+    return http.Address(
+        name=stored["name"],
+        line1=stored["line1"],
+        line2=stored.get("line2"),
+        city=stored["city"],
+        postal_code=stored["postal_code"],
+        country=stored["country"],
+    )
+
+
+def to_shipment_public(shipment: ShipmentRecord) -> http.ShipmentPublic:
+    return http.ShipmentPublic(
+        id=shipment.id,
+        carrier=shipment.carrier,
+        tracking_number=shipment.tracking_number,
+        status=shipment.status,
+    )
+
+
+def to_history_public(entry: HistoryRecord) -> http.HistoryPublic:
+    return http.HistoryPublic(
+        status=OrderStatus(entry.status), at=entry.at, reason=entry.reason, actor=entry.actor
+    )
+
+
+def to_stock_public(item: InventoryRecord) -> http.StockPublic:
     """The HTTP view of one SKU's stock."""
-    return StockPublic(
+    return http.StockPublic(
         sku=item.sku,
         on_hand=item.on_hand,
         reserved=item.reserved,
@@ -104,9 +143,9 @@ def to_stock_public(item: InventoryRecord) -> StockPublic:
     )
 
 
-def to_audit_public(row: AuditRecord) -> AuditPublic:
+def to_audit_public(row: AuditRecord) -> http.AuditPublic:
     """The HTTP view of one audit row."""
-    return AuditPublic.model_validate(
+    return http.AuditPublic.model_validate(
         {
             "id": row.id,
             "at": row.at,
@@ -116,4 +155,53 @@ def to_audit_public(row: AuditRecord) -> AuditPublic:
             "outcome": row.outcome,
             "detail": row.detail,
         }
+    )
+
+
+# HTTP → payloads: support requests for the order's workflow
+
+
+def to_address(address: http.Address) -> c.Address:
+    """An HTTP address as the workflow's payload."""
+    return c.Address(
+        name=address.name,
+        line1=address.line1,
+        line2=address.line2,
+        city=address.city,
+        postal_code=address.postal_code,
+        country=address.country,
+    )
+
+
+def to_line_change(line: http.LineChange) -> c.LineChange:
+    return c.LineChange(sku=line.sku, quantity=line.quantity, unit_price=line.unit_price)
+
+
+def to_change_request(body: http.ChangeCreate, request_id: str) -> c.ChangeRequest:
+    address = body.shipping_address
+    return c.ChangeRequest(
+        requested_by=body.requested_by,
+        reason=body.reason,
+        shipping_address=to_address(address) if address is not None else None,
+        lines=[to_line_change(line) for line in body.lines] if body.lines else None,
+        request_id=request_id,
+    )
+
+
+def to_hold_request(body: http.HoldCreate, request_id: str) -> c.HoldRequest:
+    return c.HoldRequest(
+        reason_code=c.HoldReason(body.reason_code),
+        requested_by=body.requested_by,
+        note=body.note,
+        request_id=request_id,
+    )
+
+
+def to_release_request(body: http.ReleaseCreate, request_id: str) -> c.ReleaseRequest:
+    return c.ReleaseRequest(requested_by=body.requested_by, note=body.note, request_id=request_id)
+
+
+def to_cancel_request(body: http.CancelCreate, request_id: str) -> c.CancelRequest:
+    return c.CancelRequest(
+        reason=body.reason, requested_by=body.requested_by, request_id=request_id
     )

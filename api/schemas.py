@@ -10,6 +10,25 @@ MAX_QUANTITY = 10_000
 MAX_UNIT_PRICE = 1_000_000_000  # 10 million in major units: totals stay exact in JavaScript
 MAX_STOCK = 2**31 - 1  # the column is a 32-bit integer
 
+# The order's vocabulary, spelled as workflows/contracts.py's enums spell it (tests/unit pins
+# them equal): the HTTP models never import the payloads.
+OrderStatusName = Literal[
+    "pending",
+    "on_hold",
+    "backordered",
+    "reserved",
+    "picked",
+    "packed",
+    "shipped",
+    "delivered",
+    "completed",
+    "cancelled",
+    "failed",
+]
+HoldReason = Literal["fraud_review", "address_verification", "payment_review", "customer_request"]
+SupportActionName = Literal["change", "hold", "release", "cancel"]
+AuditOutcomeName = Literal["accepted", "refused"]
+
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 Sku = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^\S+$")]
 Email = Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
@@ -82,7 +101,7 @@ class ShipmentPublic(BaseModel):
 
 
 class HistoryPublic(BaseModel):
-    status: str
+    status: OrderStatusName
     at: UtcDatetime
     reason: str | None
     actor: str
@@ -92,7 +111,7 @@ class OrderPublic(BaseModel):
     """An order as the read model shows it."""
 
     id: str
-    status: str
+    status: OrderStatusName
     status_reason: str | None
     customer: Customer
     shipping_address: Address
@@ -121,7 +140,6 @@ class CancelCreate(Strict):
 
 Agent = Annotated[str, Field(min_length=1, max_length=128)]
 Note = Annotated[str, Field(min_length=1, max_length=500)]
-HoldReason = Literal["fraud_review", "address_verification", "payment_review", "customer_request"]
 
 
 class LineChange(Strict):
@@ -161,10 +179,10 @@ class AuditPublic(BaseModel):
 
     id: int
     at: UtcDatetime
-    action: Literal["change", "hold", "release", "cancel"]
+    action: SupportActionName
     requested_by: str
     request: dict[str, object]
-    outcome: Literal["accepted", "refused"]
+    outcome: AuditOutcomeName
     detail: str | None
 
 

@@ -4,9 +4,9 @@ import asyncio
 
 from temporalio.worker import Worker
 
-from api.starter import connect_temporal
 from bench.noop import NoopWorkflow, noop
 from settings import get_settings
+from temporal_client import connect_temporal
 from worker import worker_options
 
 

@@ -1,7 +1,6 @@
 """The support audit trail: append-only rows, written by the workflow and by the API."""
 
 from collections.abc import Sequence
-from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
@@ -16,31 +15,11 @@ class AuditRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def add(
-        self,
-        *,
-        order_id: str,
-        request_id: str,
-        action: str,
-        requested_by: str,
-        request: dict[str, object],
-        outcome: str,
-        detail: str | None,
-        at: datetime,
-    ) -> None:
+    async def add(self, row: AuditRecord) -> None:
         """Write one outcome; the same (request_id, outcome) written again is a no-op."""
         await self._session.execute(
             insert(AuditRecord)
-            .values(
-                order_id=order_id,
-                request_id=request_id,
-                action=action,
-                requested_by=requested_by,
-                request=request,
-                outcome=outcome,
-                detail=detail,
-                at=at,
-            )
+            .values(row.column_values())
             .on_conflict_do_nothing(index_elements=["request_id", "outcome"])
         )
 

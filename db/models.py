@@ -21,7 +21,10 @@ Timestamp = DateTime(timezone=True)
 
 
 class Base(DeclarativeBase):
-    pass
+    def column_values(self) -> dict[str, Any]:
+        """The columns set on this new row, for an `INSERT ... ON CONFLICT` of its values."""
+        given = vars(self)
+        return {c.key: given[c.key] for c in self.__table__.columns if c.key in given}
 
 
 class InventoryRecord(Base):

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from db.models import OrderLineRecord, OrderRecord
+from workflows.contracts import OrderStatus
 
 # selectinload: one `WHERE order_id IN (...)` query per relationship for a whole page, never N+1.
 _DETAILS = (
@@ -99,7 +100,7 @@ class OrderRepository:
         query = (
             select(OrderRecord.id)
             .join(OrderLineRecord, OrderLineRecord.order_id == OrderRecord.id)
-            .where(OrderLineRecord.sku == sku, OrderRecord.status == "backordered")
+            .where(OrderLineRecord.sku == sku, OrderRecord.status == OrderStatus.BACKORDERED.value)
             .distinct()
         )
         return list(await self._session.scalars(query))

@@ -3,8 +3,7 @@
 Deterministic code for the workflow (activities are called by name through `steps`).
 """
 
-import json
-from dataclasses import asdict, replace
+from dataclasses import replace
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
@@ -14,15 +13,9 @@ from workflows.contracts import (
     ORDER_TOTAL,
     SKUS,
     Address,
-    CancelRequest,
-    ChangeRequest,
-    HoldRequest,
     OrderInput,
     OrderLine,
-    RecordAuditInput,
-    ReleaseRequest,
     StockLine,
-    SupportAction,
 )
 from workflows.rules import format_money, order_skus, order_total
 
@@ -88,7 +81,7 @@ def publish(order: OrderInput) -> None:
     )
 
 
-def describe(before: OrderInput, after: OrderInput) -> str:
+def describe_change(before: OrderInput, after: OrderInput) -> str:
     """'SKU-A 2 → 3, SKU-B 1 → 0, address: 1 Main St, Berlin, DE, total 59.97 EUR'."""
     old = {line.sku: line.quantity for line in before.lines}
     new = {line.sku: line.quantity for line in after.lines}
@@ -103,37 +96,3 @@ def describe(before: OrderInput, after: OrderInput) -> str:
     if after.total != before.total:
         parts.append(f"total {format_money(after.total, after.currency)}")
     return ", ".join(parts) or "no change"
-
-
-def audit_record(
-    order_id: str,
-    action: SupportAction,
-    request: CancelRequest | ChangeRequest | HoldRequest | ReleaseRequest,
-    outcome: str,
-    detail: str | None,
-) -> RecordAuditInput:
-    """The audit row of one support action the workflow decided."""
-    return RecordAuditInput(
-        order_id=order_id,
-        request_id=request.request_id or f"{action}:{workflow.uuid4()}",
-        action=action,
-        requested_by=request.requested_by,
-        request_json=json.dumps(asked(request), sort_keys=True),
-        outcome=outcome,
-        detail=detail,
-        at=workflow.now(),
-    )
-
-
-def asked(
-    request: CancelRequest | ChangeRequest | HoldRequest | ReleaseRequest,
-) -> dict[str, object]:
-    """What a support request asked, as the audit trail stores it (and the API compares it)."""
-    fields = {k: v for k, v in asdict(request).items() if k != "request_id"}
-    plain: dict[str, object] = json.loads(json.dumps(fields), object_hook=_without_none)
-    return plain
-
-
-def _without_none(fields: dict[str, object]) -> dict[str, object]:
-    """Leave out what was not given (at every depth): the audit shows only what was asked."""
-    return {key: value for key, value in fields.items() if value is not None}

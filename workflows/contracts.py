@@ -1,13 +1,16 @@
-"""Temporal payloads: they live in workflow history, so fields are only added, with defaults."""
+"""Temporal payloads: they live in workflow history, so fields are only added, with defaults.
 
+Also the order's vocabulary (statuses, hold reasons, support actions, activity names) as enums:
+the HTTP models and the read model spell the same words, pinned equal by tests/unit.
+"""
+
+import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
 from temporalio.common import SearchAttributeKey
-
-TASK_QUEUE = "orders"
 
 ORDER_STATUS = SearchAttributeKey.for_keyword("OrderStatus")
 CUSTOMER_ID = SearchAttributeKey.for_keyword("CustomerId")
@@ -302,10 +305,32 @@ class RecordStatusInput:
 
 
 class SupportAction(StrEnum):
+    """The support actions, each an Update of the order's workflow of the same name."""
+
     CHANGE = "change"
     HOLD = "hold"
     RELEASE = "release"
     CANCEL = "cancel"
+
+
+class AuditOutcome(StrEnum):
+    ACCEPTED = "accepted"
+    REFUSED = "refused"
+
+
+SupportRequest = CancelRequest | ChangeRequest | HoldRequest | ReleaseRequest
+
+
+def asked(request: SupportRequest) -> dict[str, object]:
+    """What a support request asked, as the audit trail stores it (and the API compares it):
+    its fields as JSON, without the request id and without what was not given, at every depth."""
+    fields = {k: v for k, v in asdict(request).items() if k != "request_id"}
+    plain: dict[str, object] = json.loads(json.dumps(fields), object_hook=_without_none)
+    return plain
+
+
+def _without_none(fields: dict[str, object]) -> dict[str, object]:
+    return {key: value for key, value in fields.items() if value is not None}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -316,7 +341,31 @@ class RecordAuditInput:
     request_id: str
     action: SupportAction
     requested_by: str
-    request_json: str  # what was asked, as JSON
-    outcome: str  # "accepted" | "refused"
+    request_json: str  # what was asked, as JSON: `asked(request)`
+    outcome: str  # an AuditOutcome
     detail: str | None
     at: datetime
+
+
+class ActivityName(StrEnum):
+    """Every activity's registered name: the workflow calls them by it (it imports no activity
+    code, which touches the database and the outside world), and each `@activity.defn` names
+    itself with it, so a typo is a type error rather than an activity that never runs."""
+
+    RESERVE_STOCK = "reserve_stock"
+    CHANGE_RESERVATION = "change_reservation"
+    RELEASE_STOCK = "release_stock"
+    SHIP_STOCK = "ship_stock"
+    AUTHORIZE_PAYMENT = "authorize_payment"
+    ADJUST_AUTHORIZATION = "adjust_authorization"
+    CAPTURE_PAYMENT = "capture_payment"
+    VOID_PAYMENT = "void_payment"
+    PICK_ORDER = "pick_order"
+    PACK_ORDER = "pack_order"
+    CANCEL_PICK = "cancel_pick"
+    CANCEL_PACK = "cancel_pack"
+    CREATE_SHIPMENT = "create_shipment"
+    VOID_SHIPMENT = "void_shipment"
+    CONFIRM_DELIVERY = "confirm_delivery"
+    RECORD_STATUS = "record_status"
+    RECORD_AUDIT = "record_audit"

@@ -1,8 +1,11 @@
-"""Pure order rules: the transition table, totals, cancellability. No I/O, safe in workflows."""
+"""Pure order rules: the transition table, totals, what support may do when. No I/O, safe in
+workflows: the refusals read an OrderProgress and say why, or return None."""
 
 from collections.abc import Iterable, Sequence
+from typing import Protocol
 
-from workflows.contracts import LineChange, OrderLine, OrderStatus
+from workflows.contracts import ChangeRequest, LineChange, OrderLine, OrderStatus
+from workflows.progress import OrderProgress
 
 S = OrderStatus
 
@@ -106,12 +109,66 @@ def merge_lines(lines: Sequence[OrderLine], changes: Sequence[LineChange]) -> li
     return list(merged.values())
 
 
+# What the order's workflow refuses now, and why (its validators and its handlers both ask).
+
+
+def _closing(progress: OrderProgress) -> str | None:
+    if progress.status in TERMINAL:
+        return f"order is already {progress.status}"
+    if progress.cancel is not None:
+        return "order is being cancelled"
+    return "order is stopping" if progress.stopping else None
+
+
+def cancel_refused(progress: OrderProgress) -> str | None:
+    """A second cancel is the first one again (accepted); else too late, or already final."""
+    if progress.cancel is not None:
+        return None
+    return cancel_refusal(progress.status, progress.shipping)
+
+
+def change_refused(progress: OrderProgress, request: ChangeRequest) -> str | None:
+    """Too late for what it changes, or lines that make no sense for this order."""
+    lines, address = request.lines is not None, request.shipping_address is not None
+    where = progress.where
+    refusal = _closing(progress) or change_refusal(
+        where, progress.picking, progress.shipping, lines, address
+    )
+    if refusal is None and request.lines is not None:
+        try:
+            merge_lines(progress.order.lines, request.lines)
+        except InvalidChange as invalid:
+            return str(invalid)
+    return refusal
+
+
+def hold_refused(progress: OrderProgress) -> str | None:
+    """One hold at a time, and only before the parcel leaves."""
+    if (held := progress.hold) is not None:
+        return f"order is already on hold ({held.reason_code} by {held.requested_by})"
+    return _closing(progress) or hold_refusal(progress.where, progress.shipping)
+
+
+def release_refused(progress: OrderProgress) -> str | None:
+    return _closing(progress) or (None if progress.hold is not None else "order is not on hold")
+
+
 def order_skus(lines: Iterable[OrderLine]) -> list[str]:
     """The order's SKUs, sorted: the `Skus` search attribute ops find orders by."""
     return sorted(line.sku for line in lines)
 
 
-def order_total(lines: Iterable[OrderLine]) -> int:
+class Priced(Protocol):
+    """A line with a quantity and a unit price: a payload's, a row's or a request's."""
+
+    @property
+    def quantity(self) -> int: ...
+
+    @property
+    def unit_price(self) -> int: ...
+
+
+def order_total(lines: Iterable[Priced]) -> int:
     """Total in minor units: the sum of quantity × unit price."""
     return sum(line.quantity * line.unit_price for line in lines)
 

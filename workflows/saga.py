@@ -1,40 +1,43 @@
-"""Compensations registered before each step, run in reverse when an order stops."""
+"""Compensations: the undo activities registered before each step, run in reverse when it stops."""
 
 from collections.abc import Awaitable, Callable
 
 from temporalio import workflow
 
-Undo = Callable[[], Awaitable[object]]
+from workflows.contracts import ActivityName
+
+RunUndo = Callable[[ActivityName], Awaitable[None]]
 
 
 class Saga:
-    """A stack of undo actions; `compensate()` runs them newest first, each to completion."""
+    """A stack of undo activities; `compensate()` runs them newest first, each to completion."""
 
-    def __init__(self) -> None:
-        self._undos: list[tuple[str, Undo]] = []
+    def __init__(self, run_undo: RunUndo) -> None:
+        self._run_undo = run_undo
+        self._undos: list[ActivityName] = []
 
-    def register(self, name: str, undo: Undo) -> None:
+    def register(self, undo: ActivityName) -> None:
         """Register before the step runs: a step that fails half-way must still be undone.
 
-        A name registers once, so a step that is tried again (a backorder) is undone once."""
-        if name not in self.pending:
-            self._undos.append((name, undo))
+        An undo registers once, so a step that is tried again (a backorder) is undone once."""
+        if undo not in self._undos:
+            self._undos.append(undo)
+
+    def keep_only(self, *undos: ActivityName) -> None:
+        """Past a point of no return, only these undos still apply (after shipping: the money)."""
+        self._undos = [undo for undo in self._undos if undo in undos]
 
     def forget(self) -> None:
-        """Past the point of no return the registered undos no longer apply."""
+        """Past the last point of no return nothing can be undone any more."""
         self._undos.clear()
 
-    def forget_all_but(self, *names: str) -> None:
-        """Keep only the named undos (after shipping, only the payment can still be undone)."""
-        self._undos = [(name, undo) for name, undo in self._undos if name in names]
-
     @property
-    def pending(self) -> list[str]:
-        return [name for name, _ in self._undos]
+    def pending(self) -> list[ActivityName]:
+        return list(self._undos)
 
     async def compensate(self) -> None:
         """Run every undo, newest first. Undo activities retry until they succeed."""
         while self._undos:
-            name, undo = self._undos.pop()
-            workflow.logger.info("compensating: %s", name)
-            await undo()
+            undo = self._undos.pop()
+            workflow.logger.info("compensating: %s", undo)
+            await self._run_undo(undo)

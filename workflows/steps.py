@@ -1,6 +1,7 @@
-"""One function per order step: its activity, timeouts, retries, undo and UI summary.
+"""One function per order step: its activity, timeouts, retries and UI summary; and the undos.
 
-Activities are called by name, so this module (like the workflow) imports no database or HTTP code.
+Activities are called by their `ActivityName`, so this module (like the workflow) imports no
+database or HTTP code. Which undo belongs to which step is written in workflows/order.py.
 """
 
 import asyncio
@@ -15,6 +16,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, TimeoutError
 
 from workflows.contracts import (
+    ActivityName,
     AdjustPaymentInput,
     AuthorizePaymentInput,
     CapturePaymentInput,
@@ -35,8 +37,8 @@ from workflows.contracts import (
     WarehouseResult,
 )
 from workflows.rules import format_money
-from workflows.saga import Saga
 
+A = ActivityName
 R = TypeVar("R")
 
 # Our own database: retry until it answers (a restart of PostgreSQL must not fail an order).
@@ -54,7 +56,9 @@ OUTSIDE_CALL = timedelta(seconds=30)
 OUTSIDE_GIVE_UP = timedelta(minutes=10)
 
 
-async def _call(name: str, arg: object, result_type: type[R], summary: str, outside: bool) -> R:
+async def _call(
+    name: ActivityName, arg: object, result_type: type[R], summary: str, outside: bool
+) -> R:
     options: dict[str, Any] = (
         {"start_to_close_timeout": OUTSIDE_CALL, "schedule_to_close_timeout": OUTSIDE_GIVE_UP}
         if outside
@@ -79,14 +83,24 @@ async def _call(name: str, arg: object, result_type: type[R], summary: str, outs
     return result
 
 
-async def _undo(name: str, order_id: str, summary: str) -> None:
+# The undo activities, as a person reads them in the Temporal UI.
+UNDO_SUMMARIES: dict[ActivityName, str] = {
+    A.RELEASE_STOCK: "Release stock",
+    A.VOID_PAYMENT: "Void authorization",
+    A.CANCEL_PICK: "Cancel pick list",
+    A.CANCEL_PACK: "Unpack parcel",
+    A.VOID_SHIPMENT: "Void label",
+}
+
+
+async def undo(name: ActivityName, order_id: str) -> None:
     """Compensations retry until they succeed: an undo that gives up would lose stock or money."""
     await workflow.execute_activity(
         name,
         OrderRef(order_id=order_id),
         start_to_close_timeout=OUTSIDE_CALL,
         retry_policy=OWN_DB,
-        summary=summary,
+        summary=UNDO_SUMMARIES[name],
     )
 
 
@@ -98,28 +112,26 @@ def as_stock(lines: Sequence[OrderLine]) -> list[StockLine]:
     return [StockLine(sku=line.sku, quantity=line.quantity) for line in lines]
 
 
-def describe(lines: Sequence[StockLine], limit: int = 3) -> str:
+def describe_lines(lines: Sequence[StockLine], limit: int = 3) -> str:
     """'2 × SKU-RED-M, 1 × SKU-BLUE-L and 4 more': what a person reads in the Temporal UI."""
     shown = ", ".join(f"{line.quantity} × {line.sku}" for line in lines[:limit])
     return shown if len(lines) <= limit else f"{shown} and {len(lines) - limit} more"
 
 
-async def reserve(order: OrderInput, saga: Saga) -> list[str]:
+async def reserve(order: OrderInput) -> list[str]:
     """Reserve every line or none; returns the SKUs that are short (empty when reserved)."""
     lines = stock_lines(order)
-    saga.register("release_stock", lambda: _undo("release_stock", order.order_id, "Release stock"))
     request = ReserveStockInput(order_id=order.order_id, lines=lines)
-    result = await _call(
-        "reserve_stock", request, ReserveStockResult, f"Reserve {describe(lines)}", outside=False
-    )
+    summary = f"Reserve {describe_lines(lines)}"
+    result = await _call(A.RESERVE_STOCK, request, ReserveStockResult, summary, outside=False)
     return result.missing
 
 
 async def change_reservation(order_id: str, lines: list[StockLine]) -> list[str]:
     """Make the open reservation exactly `lines`, all or nothing; returns the SKUs short."""
     request = ChangeReservationInput(order_id=order_id, lines=lines)
-    summary = f"Reserve exactly {describe(lines)}"
-    result = await _call("change_reservation", request, ReserveStockResult, summary, outside=False)
+    summary = f"Reserve exactly {describe_lines(lines)}"
+    result = await _call(A.CHANGE_RESERVATION, request, ReserveStockResult, summary, outside=False)
     return result.missing
 
 
@@ -133,13 +145,10 @@ async def adjust_authorization(order: OrderInput, amount: int, key: str) -> None
         key=key,
     )
     summary = f"Adjust authorization to {format_money(amount, order.currency)}"
-    await _call("adjust_authorization", request, PaymentResult, summary, outside=True)
+    await _call(A.ADJUST_AUTHORIZATION, request, PaymentResult, summary, outside=True)
 
 
-async def authorize(order: OrderInput, saga: Saga) -> None:
-    saga.register(
-        "void_authorization", lambda: _undo("void_payment", order.order_id, "Void authorization")
-    )
+async def authorize(order: OrderInput) -> None:
     request = AuthorizePaymentInput(
         order_id=order.order_id,
         token=order.payment_token,
@@ -147,48 +156,46 @@ async def authorize(order: OrderInput, saga: Saga) -> None:
         currency=order.currency,
     )
     money = format_money(order.total, order.currency)
-    await _call("authorize_payment", request, PaymentResult, f"Authorize {money}", outside=True)
+    await _call(A.AUTHORIZE_PAYMENT, request, PaymentResult, f"Authorize {money}", outside=True)
 
 
-async def pick(order: OrderInput, saga: Saga) -> None:
-    saga.register("cancel_pick", lambda: _undo("cancel_pick", order.order_id, "Cancel pick list"))
+async def pick(order: OrderInput) -> None:
     request = WarehouseInput(order_id=order.order_id, lines=stock_lines(order))
-    await _call("pick_order", request, WarehouseResult, f"Pick {describe(request.lines)}", True)
+    summary = f"Pick {describe_lines(request.lines)}"
+    await _call(A.PICK_ORDER, request, WarehouseResult, summary, outside=True)
 
 
-async def pack(order: OrderInput, saga: Saga) -> None:
-    saga.register("cancel_pack", lambda: _undo("cancel_pack", order.order_id, "Unpack parcel"))
+async def pack(order: OrderInput) -> None:
     request = WarehouseInput(order_id=order.order_id, lines=stock_lines(order))
-    await _call("pack_order", request, WarehouseResult, f"Pack {describe(request.lines)}", True)
+    summary = f"Pack {describe_lines(request.lines)}"
+    await _call(A.PACK_ORDER, request, WarehouseResult, summary, outside=True)
 
 
-async def ship(order: OrderInput, saga: Saga) -> Shipment:
+async def ship(order: OrderInput) -> Shipment:
     """Buy the label, then book the units out of the building (on_hand and reserved both drop)."""
-    saga.register("void_label", lambda: _undo("void_shipment", order.order_id, "Void label"))
     city = f"{order.shipping_address.city}, {order.shipping_address.country}"
     request = ShipInput(
         order_id=order.order_id, address=order.shipping_address, lines=stock_lines(order)
     )
-    shipment = await _call("create_shipment", request, Shipment, f"Ship to {city}", outside=True)
-    ref = OrderRef(order_id=order.order_id)
-    await _call("ship_stock", ref, type(None), f"Book out {describe(request.lines)}", outside=False)
+    shipment = await _call(A.CREATE_SHIPMENT, request, Shipment, f"Ship to {city}", outside=True)
+    ref, booked = OrderRef(order_id=order.order_id), f"Book out {describe_lines(request.lines)}"
+    await _call(A.SHIP_STOCK, ref, type(None), booked, outside=False)
     return shipment
 
 
-async def capture(order: OrderInput, saga: Saga) -> None:
-    del saga  # nothing new to undo: the authorization's void is registered already
+async def capture(order: OrderInput) -> None:
     request = CapturePaymentInput(
         order_id=order.order_id, amount=order.total, currency=order.currency
     )
     money = format_money(order.total, order.currency)
-    await _call("capture_payment", request, PaymentResult, f"Capture {money}", outside=True)
+    await _call(A.CAPTURE_PAYMENT, request, PaymentResult, f"Capture {money}", outside=True)
 
 
 async def await_delivery(order: OrderInput, shipment: Shipment) -> bool:
     """Ask the carrier until it confirms delivery; False when the delivery window passes first."""
     try:
         await workflow.execute_activity(
-            "confirm_delivery",
+            A.CONFIRM_DELIVERY,
             DeliveryInput(order_id=order.order_id, shipment_id=shipment.shipment_id),
             start_to_close_timeout=OUTSIDE_CALL,
             schedule_to_close_timeout=timedelta(seconds=order.delivery_window_s),
@@ -214,10 +221,10 @@ async def record_status(record: RecordStatusInput) -> None:
     """
     summary = f"Record {record.entry.status}"
     if not workflow.patched("local-projection"):  # orders started before the change
-        await _call("record_status", record, type(None), summary, outside=False)
+        await _call(A.RECORD_STATUS, record, type(None), summary, outside=False)
         return
     await workflow.execute_local_activity(
-        "record_status",
+        A.RECORD_STATUS,
         record,
         start_to_close_timeout=SHORT,
         retry_policy=OWN_DB,
@@ -228,7 +235,7 @@ async def record_status(record: RecordStatusInput) -> None:
 async def record_audit(record: RecordAuditInput) -> None:
     """Append one support action and its outcome to the audit trail (idempotent by request)."""
     await workflow.execute_local_activity(
-        "record_audit",
+        A.RECORD_AUDIT,
         record,
         start_to_close_timeout=SHORT,
         retry_policy=OWN_DB,

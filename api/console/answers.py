@@ -15,8 +15,9 @@ from typing import Literal
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from api.support import Refused, SupportUnavailable
+from api.errors import Refused, SupportUnavailable
 from db.models import OrderRecord
+from workflows.contracts import OrderStatus, SupportAction
 
 COOKIE = "console_answer"
 MAX_AGE = 60  # seconds: long enough for the redirect, short enough to never show a stale answer
@@ -47,7 +48,7 @@ class Answer:
 def accepted(order_id: str, action: str, order: OrderRecord) -> Answer:
     """The order took the action; its status as the read model shows it right now."""
     text = f"Accepted: {action}. The order is {order.status} now."
-    if action == "cancel" and order.status != "cancelled":
+    if action == SupportAction.CANCEL and order.status != OrderStatus.CANCELLED:
         text += " It shows cancelled once its steps are undone: reload in a moment."
     return Answer(order_id=order_id, kind="accepted", text=text)
 

@@ -11,14 +11,14 @@ from urllib.parse import quote, unquote
 from fastapi import APIRouter, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
-from api import support
 from api.console import answers, forms, pages
 from api.console.answers import Answer, FormProblem
-from api.deps import Resources, ResourcesDep, SessionDep, SettingsDep
+from api.deps import SessionDep, SettingsDep, SupportDep
+from api.errors import OrderNotFound, Refused, SupportUnavailable
+from api.support_service import SupportService
 from db.models import OrderRecord
 from db.orders import OrderRepository
 
@@ -29,15 +29,15 @@ MAX_FIELDS = 400  # the quantity form has three fields per line, up to 100 lines
 AGENT_COOKIE = "console_agent"
 AGENT_MAX_AGE = 365 * 24 * 3600
 ANSWERABLE = (
-    support.Refused,
-    support.SupportUnavailable,
+    Refused,
+    SupportUnavailable,
     RequestValidationError,
     ValidationError,
     FormProblem,
 )
 
 Body = TypeVar("Body")
-Act = Callable[[Resources, AsyncSession, str, Body, str | None], Awaitable[OrderRecord]]
+Act = Callable[[SupportService, str, Body, str | None], Awaitable[OrderRecord]]
 
 
 @router.get("")
@@ -54,13 +54,17 @@ async def search_page(
 
 @router.get("/orders/{order_id}")
 async def order_page(
-    request: Request, order_id: str, session: SessionDep, settings: SettingsDep
+    request: Request,
+    order_id: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    support: SupportDep,
 ) -> Response:
     """The order, its forms, and the answer to the agent's last action on it."""
     order = await OrderRepository(session).get_with_details(order_id)
     if order is None:
         return pages.not_found(request, order_id)
-    audit = await support.audit_trail(session, order_id)
+    audit = await support.audit_trail(order_id)
     answer = answers.decode(request.cookies.get(answers.COOKIE), order_id)
     agent = unquote(request.cookies.get(AGENT_COOKIE, ""))[:128]
     response = pages.order(request, order, audit, settings, answer, agent)
@@ -70,54 +74,43 @@ async def order_page(
 
 
 @router.post("/orders/{order_id}/address")
-async def change_address(
-    request: Request, order_id: str, resources: ResourcesDep, session: SessionDep
-) -> Response:
+async def change_address(request: Request, order_id: str, support: SupportDep) -> Response:
     """Send a new shipping address."""
-    parts = (forms.change_address, support.change_order)
-    return await _perform(request, resources, session, order_id, "address change", *parts)
+    parts = (forms.change_address, SupportService.change)
+    return await _perform(request, support, order_id, "address change", *parts)
 
 
 @router.post("/orders/{order_id}/lines")
-async def change_lines(
-    request: Request, order_id: str, resources: ResourcesDep, session: SessionDep
-) -> Response:
+async def change_lines(request: Request, order_id: str, support: SupportDep) -> Response:
     """Send the quantities the agent edited and the SKU they added."""
-    parts = (forms.change_lines, support.change_order)
-    return await _perform(request, resources, session, order_id, "quantity change", *parts)
+    parts = (forms.change_lines, SupportService.change)
+    return await _perform(request, support, order_id, "quantity change", *parts)
 
 
 @router.post("/orders/{order_id}/hold")
-async def hold(
-    request: Request, order_id: str, resources: ResourcesDep, session: SessionDep
-) -> Response:
+async def hold(request: Request, order_id: str, support: SupportDep) -> Response:
     """Hold the order before its next step."""
-    parts = (forms.hold, support.hold_order)
-    return await _perform(request, resources, session, order_id, "hold", *parts)
+    parts = (forms.hold, SupportService.hold)
+    return await _perform(request, support, order_id, "hold", *parts)
 
 
 @router.post("/orders/{order_id}/release")
-async def release(
-    request: Request, order_id: str, resources: ResourcesDep, session: SessionDep
-) -> Response:
+async def release(request: Request, order_id: str, support: SupportDep) -> Response:
     """Release a held order."""
-    parts = (forms.release, support.release_order)
-    return await _perform(request, resources, session, order_id, "release", *parts)
+    parts = (forms.release, SupportService.release)
+    return await _perform(request, support, order_id, "release", *parts)
 
 
 @router.post("/orders/{order_id}/cancel")
-async def cancel(
-    request: Request, order_id: str, resources: ResourcesDep, session: SessionDep
-) -> Response:
+async def cancel(request: Request, order_id: str, support: SupportDep) -> Response:
     """Cancel the order."""
-    parts = (forms.cancel, support.cancel_order)
-    return await _perform(request, resources, session, order_id, "cancel", *parts)
+    parts = (forms.cancel, SupportService.cancel)
+    return await _perform(request, support, order_id, "cancel", *parts)
 
 
 async def _perform(
     request: Request,
-    resources: Resources,
-    session: AsyncSession,
+    support: SupportService,
     order_id: str,
     action: str,
     parse: Callable[[FormData], Body],
@@ -126,8 +119,8 @@ async def _perform(
     """Parse the form, act, and redirect to the order page, which shows the answer (PRG)."""
     form = await request.form(max_files=0, max_fields=MAX_FIELDS)
     try:
-        order = await act(resources, session, order_id, parse(form), forms.idempotency_key(form))
-    except support.OrderNotFound:
+        order = await act(support, order_id, parse(form), forms.idempotency_key(form))
+    except OrderNotFound:
         return pages.not_found(request, order_id)
     except ANSWERABLE as error:
         answer = answers.answer_for(order_id, action, error)

@@ -1,30 +1,27 @@
 """Inventory: read, count and adjust the stock of one SKU."""
 
-from http import HTTPStatus
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Header, HTTPException, Path
+from fastapi import APIRouter, BackgroundTasks, Header, Path
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
 from api.backorders import signal_stock_changed
 from api.deps import SessionDep, TemporalDep
+from api.errors import Conflict, SkuNotFound, answers
 from api.mapping import to_stock_public
-from api.schemas import Problem, StockAdjustment, StockPublic, StockSet
+from api.schemas import StockAdjustment, StockPublic, StockSet
 from db.models import InventoryRecord
 from db.orders import OrderRepository
 from db.stock import StockConflict, StockRepository, UnknownSku
 
-Responses = dict[int | str, dict[str, Any]]
 router = APIRouter(prefix="/v1/inventory", tags=["inventory"])
 
 SkuPath = Annotated[str, Path(min_length=1, max_length=64)]
 Actor = Annotated[str, Header(alias="X-Actor", min_length=1, max_length=128)]
-NOT_FOUND: Responses = {404: {"model": Problem, "description": "Unknown SKU"}}
-CONFLICT: Responses = {
-    409: {"model": Problem, "description": "on_hand would fall below reserved or exceed 2^31-1"}
-}
+NOT_FOUND = answers({404: "Unknown SKU"})
+CONFLICT = answers({409: "on_hand would fall below reserved or exceed 2^31-1"})
 
 
 @router.get("/{sku}", responses=NOT_FOUND)
@@ -32,7 +29,7 @@ async def get_stock(sku: SkuPath, session: SessionDep) -> StockPublic:
     """Stock of one SKU: on hand, reserved and available."""
     item = await StockRepository(session).get(sku)
     if item is None:
-        raise HTTPException(HTTPStatus.NOT_FOUND, f"unknown SKU {sku!r}")
+        raise SkuNotFound(sku)
     return to_stock_public(item)
 
 
@@ -53,9 +50,9 @@ async def set_stock(
         item = await StockRepository(session).set_on_hand(sku, body.on_hand, actor)
         await session.commit()
     except StockConflict as err:
-        raise HTTPException(HTTPStatus.CONFLICT, str(err)) from err
+        raise Conflict(str(err)) from err
     except IntegrityError as err:  # two first counts of a new SKU at once
-        raise HTTPException(HTTPStatus.CONFLICT, f"{sku!r} changed concurrently; retry") from err
+        raise Conflict(f"{sku!r} changed concurrently; retry") from err
     if item.on_hand > on_hand_before:
         await _wake_backorders(session, temporal, background, sku)
     return to_stock_public(item)
@@ -75,9 +72,9 @@ async def adjust_stock(
         item = await StockRepository(session).adjust(sku, body.delta, body.reason, actor)
         await session.commit()
     except UnknownSku as err:
-        raise HTTPException(HTTPStatus.NOT_FOUND, f"unknown SKU {sku!r}") from err
+        raise SkuNotFound(sku) from err
     except StockConflict as err:
-        raise HTTPException(HTTPStatus.CONFLICT, str(err)) from err
+        raise Conflict(str(err)) from err
     if body.delta > 0:
         await _wake_backorders(session, temporal, background, sku)
     return to_stock_public(item)

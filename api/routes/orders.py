@@ -2,40 +2,40 @@
 
 import logging
 from http import HTTPStatus
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, Query, Response
+from fastapi import APIRouter, Query, Response
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 from temporalio.service import RPCError
 
 from api.cursor import BadCursor, decode_cursor, encode_cursor
-from api.deps import SessionDep, SettingsDep, TemporalDep
-from api.errors import WorkflowUnavailable, field_error, invalid
+from api.deps import IdempotencyKey, SessionDep, SettingsDep, TemporalDep
+from api.errors import Conflict, OrderNotFound, WorkflowUnavailable, answers, field_error, invalid
 from api.mapping import request_hash, to_order_public, to_order_record
-from api.schemas import OrderCreate, OrderPublic, OrdersPublic, Problem
-from api.starter import order_input, start_order
+from api.schemas import OrderCreate, OrderPublic, OrdersPublic
+from db.mapping import to_order_input
 from db.models import OrderRecord
 from db.orders import OrderRepository, PagePosition
 from db.stock import StockRepository
 from settings import Settings
+from temporal_client import start_order
 from workflows.contracts import OrderStatus
 
 log = logging.getLogger(__name__)
-Responses = dict[int | str, dict[str, Any]]
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
-
-IdempotencyKey = Annotated[
-    str | None, Header(alias="Idempotency-Key", min_length=1, max_length=255)
-]
-NOT_FOUND: Responses = {404: {"model": Problem, "description": "No such order"}}
 
 
 @router.post(
     "",
     status_code=HTTPStatus.ACCEPTED,
-    responses={409: {"model": Problem}, 503: {"model": Problem}},
+    responses=answers(
+        {
+            409: "The Idempotency-Key was used for another request body",
+            503: "Stored, but Temporal is unavailable: retry with the same key",
+        }
+    ),
 )
 async def place_order(
     body: OrderCreate,
@@ -54,7 +54,7 @@ async def place_order(
     return to_order_public(order)
 
 
-@router.get("/{order_id}", responses=NOT_FOUND)
+@router.get("/{order_id}", responses=answers({404: "No such order"}))
 async def get_order(order_id: str, session: SessionDep) -> OrderPublic:
     """One order from the read model: status, lines, history and shipments."""
     return to_order_public(await _get_or_404(session, order_id))
@@ -126,16 +126,13 @@ async def _stored_or_new(session: AsyncSession, body: OrderCreate, key: str | No
 
 def _replay(stored: OrderRecord, body: OrderCreate) -> OrderRecord:
     if stored.request_hash != request_hash(body):
-        raise HTTPException(
-            HTTPStatus.CONFLICT,
-            "this Idempotency-Key was already used for a different request body",
-        )
+        raise Conflict("this Idempotency-Key was already used for a different request body")
     return stored
 
 
 async def _start(client: Client, order: OrderRecord, settings: Settings) -> None:
     try:
-        await start_order(client, order_input(order, settings), settings.task_queue)
+        await start_order(client, to_order_input(order, settings), settings.task_queue)
     except (RPCError, RuntimeError) as err:  # RuntimeError: the lazy client could not connect
         log.warning("order %s stored but not started: %s", order.id, err)
         raise WorkflowUnavailable(order.id) from err
@@ -144,7 +141,7 @@ async def _start(client: Client, order: OrderRecord, settings: Settings) -> None
 async def _get_or_404(session: AsyncSession, order_id: str) -> OrderRecord:
     order = await OrderRepository(session).get_with_details(order_id)
     if order is None:
-        raise HTTPException(HTTPStatus.NOT_FOUND, f"order {order_id} not found")
+        raise OrderNotFound(order_id)
     return order
 
 

@@ -6,12 +6,11 @@ An `Idempotency-Key` makes a retried request the same action (Temporal's update 
 """
 
 from http import HTTPStatus
-from typing import Annotated, Any
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter
 
-from api import support
-from api.deps import ResourcesDep, SessionDep
+from api.deps import IdempotencyKey, SupportDep
+from api.errors import answers
 from api.mapping import to_audit_public, to_order_public
 from api.schemas import (
     AuditPublic,
@@ -19,78 +18,60 @@ from api.schemas import (
     ChangeCreate,
     HoldCreate,
     OrderPublic,
-    Problem,
     ReleaseCreate,
 )
 
 router = APIRouter(prefix="/v1/orders", tags=["support"])
 
-IdempotencyKey = Annotated[
-    str | None, Header(alias="Idempotency-Key", min_length=1, max_length=255)
-]
-ANSWERS: dict[int | str, dict[str, Any]] = {
-    404: {"model": Problem, "description": "No such order"},
-    409: {"model": Problem, "description": "Refused by the order; `detail` says why"},
-    503: {"model": Problem, "description": "Temporal did not answer; retry"},
-}
+NOT_FOUND = {404: "No such order"}
+ANSWERS = answers(
+    {
+        **NOT_FOUND,
+        409: "Refused by the order; `detail` says why",
+        503: "Temporal did not answer; retry",
+    }
+)
 
 
 @router.post("/{order_id}/changes", responses=ANSWERS)
 async def change_order(
-    order_id: str,
-    body: ChangeCreate,
-    resources: ResourcesDep,
-    session: SessionDep,
-    idempotency_key: IdempotencyKey = None,
+    order_id: str, body: ChangeCreate, support: SupportDep, idempotency_key: IdempotencyKey = None
 ) -> OrderPublic:
     """Change the shipping address (until shipped) and/or line quantities (until picked).
 
     Extra units are reserved and the payment re-authorized first; if either is refused, 409 and
     nothing changed. Fewer units are released at once."""
-    order = await support.change_order(resources, session, order_id, body, idempotency_key)
-    return to_order_public(order)
+    return to_order_public(await support.change(order_id, body, idempotency_key))
 
 
 @router.post("/{order_id}/hold", responses=ANSWERS)
 async def hold_order(
-    order_id: str,
-    body: HoldCreate,
-    resources: ResourcesDep,
-    session: SessionDep,
-    idempotency_key: IdempotencyKey = None,
+    order_id: str, body: HoldCreate, support: SupportDep, idempotency_key: IdempotencyKey = None
 ) -> OrderPublic:
     """Stop the order before its next step (`on_hold`) until released; allowed until shipped."""
-    order = await support.hold_order(resources, session, order_id, body, idempotency_key)
-    return to_order_public(order)
+    return to_order_public(await support.hold(order_id, body, idempotency_key))
 
 
 @router.post("/{order_id}/release", responses=ANSWERS)
 async def release_order(
     order_id: str,
     body: ReleaseCreate,
-    resources: ResourcesDep,
-    session: SessionDep,
+    support: SupportDep,
     idempotency_key: IdempotencyKey = None,
 ) -> OrderPublic:
     """Let a held order continue where it stopped."""
-    order = await support.release_order(resources, session, order_id, body, idempotency_key)
-    return to_order_public(order)
+    return to_order_public(await support.release(order_id, body, idempotency_key))
 
 
 @router.post("/{order_id}/cancel", status_code=HTTPStatus.ACCEPTED, responses=ANSWERS)
 async def cancel_order(
-    order_id: str,
-    body: CancelCreate,
-    resources: ResourcesDep,
-    session: SessionDep,
-    idempotency_key: IdempotencyKey = None,
+    order_id: str, body: CancelCreate, support: SupportDep, idempotency_key: IdempotencyKey = None
 ) -> OrderPublic:
     """Cancel an order; it reaches `cancelled` once its steps are undone. 409 once it shipped."""
-    order = await support.cancel_order(resources, session, order_id, body, idempotency_key)
-    return to_order_public(order)
+    return to_order_public(await support.cancel(order_id, body, idempotency_key))
 
 
-@router.get("/{order_id}/audit", responses={404: ANSWERS[404]})
-async def order_audit(order_id: str, session: SessionDep) -> list[AuditPublic]:
+@router.get("/{order_id}/audit", responses=answers(NOT_FOUND))
+async def order_audit(order_id: str, support: SupportDep) -> list[AuditPublic]:
     """Every support action on the order, accepted or refused, oldest first."""
-    return [to_audit_public(row) for row in await support.audit_trail(session, order_id)]
+    return [to_audit_public(row) for row in await support.audit_trail(order_id)]

@@ -1,4 +1,6 @@
-"""Reaching Temporal and starting an order's workflow: shared by the API and the worker."""
+"""Reaching Temporal and starting an order's workflow: the one way the API, the worker's
+reconciler and the benchmark connect and start orders (the workflow's input comes from
+db/mapping.py's `to_order_input`)."""
 
 from contextlib import suppress
 from datetime import timedelta
@@ -12,7 +14,6 @@ from temporalio.common import (
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from db.models import OrderRecord
 from settings import Settings
 from workflows.contracts import (
     CUSTOMER_ID,
@@ -20,15 +21,13 @@ from workflows.contracts import (
     ORDER_STATUS,
     ORDER_TOTAL,
     SKUS,
-    Address,
     OrderInput,
-    OrderLine,
     OrderStatus,
     order_workflow_id,
 )
 from workflows.order import OrderWorkflow
 from workflows.rules import order_skus
-from workflows.steps import describe, stock_lines
+from workflows.steps import describe_lines, stock_lines
 
 START_TIMEOUT = timedelta(seconds=5)
 
@@ -67,26 +66,6 @@ async def start_order(client: Client, order: OrderInput, task_queue: str) -> Non
                     SearchAttributePair(SKUS, order_skus(order.lines)),
                 ]
             ),
-            static_summary=f"Order {order.order_id}: {describe(stock_lines(order))}",
+            static_summary=f"Order {order.order_id}: {describe_lines(stock_lines(order))}",
             rpc_timeout=START_TIMEOUT,  # a stalled Temporal turns into a 503, not a hung request
         )
-
-
-def order_input(record: OrderRecord, settings: Settings) -> OrderInput:
-    """The workflow's input, built from the stored order (lines must be loaded)."""
-    return OrderInput(
-        order_id=record.id,
-        customer_id=record.customer_id,
-        lines=[
-            OrderLine(sku=line.sku, quantity=line.quantity, unit_price=line.unit_price)
-            for line in record.lines
-        ],
-        currency=record.currency,
-        total=record.total,
-        payment_token=record.payment_token,
-        shipping_address=Address(**record.shipping_address),
-        backorder_window_s=settings.backorder_window.total_seconds(),
-        backorder_recheck_s=settings.backorder_recheck.total_seconds(),
-        delivery_window_s=settings.delivery_window.total_seconds(),
-        payment_review_above=settings.payment_review_above,
-    )
