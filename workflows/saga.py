@@ -2,8 +2,6 @@
 
 from collections.abc import Awaitable, Callable
 
-from temporalio import workflow
-
 from workflows.contracts import ActivityName
 
 RunUndo = Callable[[ActivityName], Awaitable[None]]
@@ -38,6 +36,4 @@ class Saga:
     async def compensate(self) -> None:
         """Run every undo, newest first. Undo activities retry until they succeed."""
         while self._undos:
-            undo = self._undos.pop()
-            workflow.logger.info("compensating: %s", undo)
-            await self._run_undo(undo)
+            await self._run_undo(self._undos.pop())

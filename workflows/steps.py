@@ -95,6 +95,7 @@ UNDO_SUMMARIES: dict[ActivityName, str] = {
 
 async def undo(name: ActivityName, order_id: str) -> None:
     """Compensations retry until they succeed: an undo that gives up would lose stock or money."""
+    workflow.logger.info("compensating: %s", name)
     await workflow.execute_activity(
         name,
         OrderRef(order_id=order_id),

@@ -28,14 +28,16 @@ async def audited(sessions: SessionFactory) -> int:
         session.add(order)
         await session.flush()
         await AuditRepository(session).add(
-            order_id=order.id,
-            request_id=f"hold:{uuid4()}",
-            action="hold",
-            requested_by="agent-7",
-            request={"reason_code": "fraud_review"},
-            outcome="accepted",
-            detail="on hold",
-            at=datetime.now(UTC),
+            AuditRecord(
+                order_id=order.id,
+                request_id=f"hold:{uuid4()}",
+                action="hold",
+                requested_by="agent-7",
+                request={"reason_code": "fraud_review"},
+                outcome="accepted",
+                detail="on hold",
+                at=datetime.now(UTC),
+            )
         )
         row = await session.scalar(select(AuditRecord).where(AuditRecord.order_id == order.id))
     assert row is not None
@@ -93,14 +95,16 @@ async def test_appending_a_row_is_allowed(
     order_id = await session.scalar(select(AuditRecord.order_id).where(AuditRecord.id == audited))
     assert order_id is not None
     await AuditRepository(session).add(
-        order_id=order_id,
-        request_id=f"release:{uuid4()}",
-        action="release",
-        requested_by="agent-7",
-        request={},
-        outcome="accepted",
-        detail="released",
-        at=datetime.now(UTC),
+        AuditRecord(
+            order_id=order_id,
+            request_id=f"release:{uuid4()}",
+            action="release",
+            requested_by="agent-7",
+            request={},
+            outcome="accepted",
+            detail="released",
+            at=datetime.now(UTC),
+        )
     )
 
     rows = await AuditRepository(session).for_order(order_id)

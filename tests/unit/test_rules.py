@@ -15,7 +15,7 @@ from workflows.rules import (
     format_money,
     order_total,
 )
-from workflows.steps import describe
+from workflows.steps import describe_lines
 
 S = OrderStatus
 
@@ -77,8 +77,8 @@ def test_money_reads_in_major_units_unless_the_currency_has_none() -> None:
 
 def test_activity_summaries_name_quantities_and_skus_and_stay_short() -> None:
     lines = [StockLine(sku=f"SKU-{i}", quantity=i) for i in range(1, 6)]
-    assert describe(lines[:1]) == "1 × SKU-1"
-    assert describe(lines) == "1 × SKU-1, 2 × SKU-2, 3 × SKU-3 and 2 more"
+    assert describe_lines(lines[:1]) == "1 × SKU-1"
+    assert describe_lines(lines) == "1 × SKU-1, 2 × SKU-2, 3 × SKU-3 and 2 more"
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ the `on_hold` transitions, and how a change is described and reserved while it a
 import pytest
 
 from tests.factories import make_address, make_order_input
-from workflows.changes import _largest, describe
+from workflows.changes import _largest, describe_change
 from workflows.contracts import LineChange, OrderLine, OrderStatus, StockLine
 from workflows.rules import (
     HOLDABLE,
@@ -221,7 +221,7 @@ def test_a_change_is_described_sku_by_sku_with_the_address_and_the_new_total() -
     address = make_address(line1="2 Rue de Rivoli", city="Paris", country="FR")
     after = make_order_input(lines=lines, shipping_address=address, order_id=before.order_id)
 
-    assert describe(before, after) == (
+    assert describe_change(before, after) == (
         "SKU-A 2 → 3, SKU-B 1 → 0, SKU-C 0 → 1, address: 2 Rue de Rivoli, Paris, FR, "
         "total 59.98 EUR"
     )
@@ -230,7 +230,7 @@ def test_a_change_is_described_sku_by_sku_with_the_address_and_the_new_total() -
 def test_a_change_that_changes_nothing_says_so() -> None:
     order = make_order_input(lines=[A, B])
 
-    assert describe(order, order) == "no change"
+    assert describe_change(order, order) == "no change"
 
 
 def test_while_a_change_applies_each_sku_keeps_the_larger_of_its_quantities() -> None:
