@@ -8,9 +8,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# Dependencies first: this layer is rebuilt only when the lock changes.
-COPY requirements.lock ./
-RUN pip install -r requirements.lock
+# Dependencies first: this layer is rebuilt only when their lock changes. Runtime only (no
+# embedded servers, no dev tools), every file checked against its pinned hash.
+COPY requirements/runtime.txt requirements/
+RUN pip install --require-hashes -r requirements/runtime.txt
 
 COPY . .
 RUN useradd --system --uid 10001 --no-create-home oms

@@ -1,12 +1,15 @@
-# The commands people type. Needs only make and Python 3.11+; everything else comes from
-# requirements.lock (pinned, dev tools) into .venv, or from Debian (docker-compose, chromium).
-#   make run    the whole OMS on this machine (embedded Temporal + PostgreSQL), Ctrl-C stops it
-#   make test   lint, type-check, validate docker-compose.yml, then pytest (console in Chromium too)
-#   make lint   ruff + mypy only
-#   make check  the data's invariants (read-only): OMS_DATABASE_URL, else make run's database
-#   make lock   re-pin requirements.lock from pyproject.toml's dependencies (+ dev)
-#   make bench  throughput and latency against the stack's own limits (BENCH_ARGS="--workers 2")
-#   make venv   create/refresh .venv (the other targets do it when requirements.lock changed)
+# The commands people type. Needs only make and Python 3.11+: .venv gets pinned, hash-checked
+# packages from requirements/ (by uv, which make bootstraps with pip); the browser tests also need
+# Debian's chromium and libatomic1 (make test installs them when run as root).
+#   make run            the whole OMS here (embedded Temporal + PostgreSQL), Ctrl-C stops it
+#   make unit           the quick loop: make lint, then the unit tests (no servers), under a minute
+#   make test           make lint, compose-check, then every test (the console's in Chromium too)
+#   make lint           ruff check, ruff format --check, mypy
+#   make compose-check  docker-compose.yml against the Compose Specification (no Docker needed)
+#   make check          the data's invariants (read-only): OMS_DATABASE_URL or make run's database
+#   make lock           re-pin requirements/ from pyproject.toml, versions kept (UPGRADE=1: newest)
+#   make bench          throughput and latency against the stack's limits (BENCH_ARGS="--workers 2")
+#   make venv           create/refresh .venv (the other targets do it when requirements/ changed)
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -16,18 +19,20 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.requirements.lock.installed
-PIP := $(BIN)/python -m pip --disable-pip-version-check
+UV := $(BIN)/uv
+STAMP := $(VENV)/.requirements.installed
+# uv trusts the system's certificates, not only its own: a TLS-intercepting proxy works as for pip.
+export UV_SYSTEM_CERTS ?= 1
 
-.PHONY: help venv run test lint lock compose-check compose-cli browser-cli bench check
+.PHONY: help venv run unit test lint lock compose-check browser-deps bench check
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
 
 venv: $(STAMP)
 
-# Re-run only when requirements.lock is newer than the last install into this venv.
-$(STAMP): requirements.lock
+# uv itself, with the venv's own pip: hash-checked, re-run when its pin changes.
+$(UV): requirements/uv.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
 		|| { echo "$(PYTHON) is older than 3.11: set PYTHON=/path/to/python3.11" >&2; exit 1; }
 	if [ ! -x $(BIN)/python ]; then
@@ -37,8 +42,14 @@ $(STAMP): requirements.lock
 			exit 1
 		}
 	fi
-	echo "Installing requirements.lock into $(VENV) ..."
-	$(PIP) install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --disable-pip-version-check --quiet --require-hashes -r $<
+	touch $@
+
+# Re-run only when the pins changed since the last install into this venv; sync also removes
+# what the pins no longer name. Compiled to bytecode now, as pip does: not on every later import.
+$(STAMP): requirements/dev.txt $(UV)
+	@echo "Installing $< into $(VENV) ..."
+	$(UV) pip sync --quiet --compile-bytecode --python $(BIN)/python --require-hashes $<
 	touch $@
 
 run: venv
@@ -50,52 +61,56 @@ bench: venv
 
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
 
-test: lint compose-check browser-cli
+unit: lint
+	$(BIN)/pytest tests/unit
+
+test: lint compose-check browser-deps
 	$(BIN)/pytest
 
 # Safe on a live system; exit 1 lists the violations. CHECK_ARGS=--require-terminal once idle.
 check: venv
 	$(BIN)/python -m db.invariants $(CHECK_ARGS)
 
-compose-check: compose-cli
-	docker-compose -f docker-compose.yml config -q
-	echo "docker-compose.yml: valid"
+# The Compose Specification's schema (vendored: deploy/compose-spec.json) and the references
+# Compose resolves (depends_on, volumes, networks, ...), in Python: no Docker, no docker-compose.
+compose-check: venv
+	$(BIN)/python -m devstack.compose_check docker-compose.yml
 
-# Debian's docker-compose (1.29) only parses and validates the file here: no Docker engine needed.
-compose-cli:
-	@command -v docker-compose >/dev/null && exit 0
-	if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
-		echo "make test needs docker-compose: sudo apt-get install docker-compose" >&2
-		exit 1
-	fi
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get install -y -q --no-install-recommends docker-compose \
-		|| { apt-get update -q && apt-get install -y -q --no-install-recommends docker-compose; }
-
-# The console's browser tests drive Debian's Chromium (Playwright never downloads a browser here).
+# The console's browser tests drive Debian's Chromium through Playwright (which never downloads a
+# browser here). Playwright's bundled node driver needs libatomic1, which Chromium does not pull in.
 CHROMIUM := /usr/bin/chromium
-browser-cli:
-	@[ -x $(CHROMIUM) ] && exit 0
-	if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
-		echo "make test needs Chromium at $(CHROMIUM): sudo apt-get install chromium" >&2
+PLAYWRIGHT_DRIVER := $(BIN)/python -m playwright --version
+browser-deps: venv
+	@missing=()
+	[ -x $(CHROMIUM) ] || missing+=(chromium)
+	if ! out=$$($(PLAYWRIGHT_DRIVER) 2>&1) && grep -q 'libatomic\.so\.1' <<< "$$out"; then
+		missing+=(libatomic1)
+	fi
+	if (( $${#missing[@]} )); then
+		if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+			echo "make test's browser tests need $${missing[*]}: sudo apt-get install $${missing[*]}" >&2
+			exit 1
+		fi
+		export DEBIAN_FRONTEND=noninteractive
+		apt-get install -y -q --no-install-recommends "$${missing[@]}" \
+			|| { apt-get update -q && apt-get install -y -q --no-install-recommends "$${missing[@]}"; }
+	fi
+	if ! out=$$($(PLAYWRIGHT_DRIVER) 2>&1); then
+		echo "Playwright's driver does not run ($(PLAYWRIGHT_DRIVER)):" >&2
+		echo "$$out" >&2
 		exit 1
 	fi
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get install -y -q --no-install-recommends chromium \
-		|| { apt-get update -q && apt-get install -y -q --no-install-recommends chromium; }
 
-# A throwaway venv gets the newest versions pyproject.toml allows; their freeze is the new lock.
-lock:
-	@tmp=$$(mktemp -d)
-	trap 'rm -rf "$$tmp"' EXIT
-	$(PYTHON) -m venv "$$tmp/venv"
-	$(PYTHON) -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; \
-		print(*p["dependencies"], *p["optional-dependencies"]["dev"], *p["optional-dependencies"]["bench"], sep="\n")' > "$$tmp/in.txt"
-	"$$tmp/venv/bin/python" -m pip install --disable-pip-version-check --quiet -r "$$tmp/in.txt"
-	{
-		echo "# Pinned dependencies of pyproject.toml (dev tools included). Regenerate: make lock"
-		"$$tmp/venv/bin/python" -m pip freeze --exclude-editable
-	} > requirements.lock
-	echo "requirements.lock: $$(grep -c '==' requirements.lock) pins"
+# runtime.txt is the Docker image's; dev.txt, .venv's, adds the extras (embedded, dev, bench) at
+# the same versions; uv.txt pins the uv that make bootstraps. Existing pins are kept.
+LOCK = $(UV) pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+	--custom-compile-command "make lock" $(if $(UPGRADE),--upgrade)
+lock: $(UV)
+	$(LOCK) pyproject.toml -o requirements/runtime.txt
+	$(LOCK) pyproject.toml --all-extras -c requirements/runtime.txt -o requirements/dev.txt
+	echo uv | $(LOCK) - -c requirements/dev.txt -o requirements/uv.txt
+	pins() { grep -c '==' "requirements/$$1.txt"; }
+	echo "requirements/: $$(pins runtime) runtime pins, $$(pins dev) in all"

@@ -85,6 +85,7 @@ def order(
         "answer": answer,
         "agent": agent,
         "final": order.status in TERMINAL,
+        "held": order.status == OrderStatus.ON_HOLD,
         "temporal_url": temporal_url(settings, order.id),
         "hold_reasons": HOLD_REASONS,
         "keys": {form: uuid4().hex for form in FORMS},

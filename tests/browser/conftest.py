@@ -6,23 +6,12 @@ browser would pass CI silently.
 """
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, async_playwright
 
 from settings import Settings
-from tests.browser.console import Console, serve_console
-
-CHROMIUM = Path("/usr/bin/chromium")
-# Headless in a container, as root, offline: no sandbox, no GPU, nothing phoning home.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from tests.harness.console import CHROMIUM, CHROMIUM_ARGS, Console, serve_console
 
 
 @pytest.fixture(scope="session")

@@ -11,8 +11,8 @@ from temporalio.worker import Worker
 
 from devstack.network import free_port
 from settings import Settings
-from tests.browser.console import Console, serve_console
-from tests.conftest import MakeOrderBody, MakeSku
+from tests.harness.console import Console, serve_console
+from tests.harness.orders import MakeOrderBody, MakeSku
 
 pytestmark = pytest.mark.browser
 

@@ -4,8 +4,8 @@ from uuid import uuid4
 
 import pytest
 
-from tests.browser.console import Console
-from tests.conftest import MakeOrderBody, MakeSku
+from tests.harness.console import Console
+from tests.harness.orders import MakeOrderBody, MakeSku
 
 pytestmark = pytest.mark.browser
 

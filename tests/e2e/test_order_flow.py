@@ -9,8 +9,8 @@ from temporalio.worker import Worker
 
 from db.session import SessionFactory
 from settings import Settings
-from tests.conftest import MakeOrderBody, wait_for_status
-from tests.e2e.storefront import TERMINAL, place, stock
+from tests.harness.orders import TERMINAL, MakeOrderBody, wait_for_status
+from tests.harness.storefront import place, stock
 from worker import build_worker
 
 pytestmark = pytest.mark.e2e

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 from db.session import create_engine, create_session_factory
-from tests.conftest import serve_api
-from tests.faults.shop import Shop
-from tests.faults.stack import start_processes
+from tests.harness.servers import serve_api
+from tests.harness.shop import Shop
+from tests.harness.stack import start_processes
 
 
 @pytest.fixture

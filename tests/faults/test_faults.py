@@ -7,7 +7,7 @@ for every order `completed` and every invariant of db/invariants.py to hold.
 
 import pytest
 
-from tests.faults.shop import Shop
+from tests.harness.shop import Shop
 
 pytestmark = pytest.mark.faults
 
@@ -22,6 +22,21 @@ RECOVERY = 120.0
 async def test_a_worker_killed_mid_flight_is_replaced_and_nothing_is_lost_or_doubled(
     shop: Shop,
 ) -> None:
+    """SIGKILL the only worker while orders move; a new one finishes every order, exactly once.
+
+    `in_flight` fails the test if every order finished before the kill (nothing tested).
+    What `assert_all_completed_and_sound` proves, by db/invariants.py's names:
+    - every order completed: the API says so of each, and NOT_TERMINAL finds none unfinished;
+    - one authorization and one capture of its total per order, no void: COMPLETED_INCOMPLETE,
+      and DUPLICATE (per order and kind at the gateway);
+    - one label and one shipment per order: COMPLETED_INCOMPLETE, DUPLICATE;
+    - stock booked out exactly once: on_hand is ON_HAND less what was ordered and nothing stays
+      reserved (through the API); ON_HAND_MISMATCH (on_hand is the sum of the movements),
+      RESERVED_MISMATCH, BOOK_OUT_MISMATCH (each order's book-out is what it shipped) and
+      DUPLICATE (one book-out movement per order and SKU).
+    The invariants let a completed order carry `adjust` payments (a change adjusts the
+    authorization); no order here changes, so the gateway must hold nothing else.
+    """
     first = shop.stack.start_worker()
     ids = await shop.place(ORDERS)
     await shop.in_flight(ids)
@@ -31,6 +46,7 @@ async def test_a_worker_killed_mid_flight_is_replaced_and_nothing_is_lost_or_dou
 
     await shop.all_finished(ids, within=RECOVERY)
     await shop.assert_all_completed_and_sound(ids)
+    assert await shop.gateway_calls(ids) == {"authorize": ORDERS, "capture": ORDERS}
 
 
 async def test_temporal_restarted_mid_flight_is_ridden_out_by_the_worker_and_the_api(

@@ -16,8 +16,8 @@ from temporalio.worker import Worker
 
 from db.session import SessionFactory
 from settings import Settings
-from tests.conftest import MakeOrderBody, MakeSku, wait_for_status
-from tests.integration.support_api import (
+from tests.harness.orders import MakeOrderBody, MakeSku, wait_for_status
+from tests.harness.support import (
     AGENT,
     NEW_ADDRESS,
     PRICE,

@@ -8,13 +8,8 @@ import pytest
 from temporalio.worker import Worker
 
 from settings import Settings
-from tests.conftest import (
-    MakeOrderBody,
-    MakeSku,
-    place_while_temporal_is_down,
-    serve_api,
-    wait_for_status,
-)
+from tests.harness.orders import MakeOrderBody, MakeSku, wait_for_status
+from tests.harness.servers import place_while_temporal_is_down, serve_api
 
 pytestmark = pytest.mark.integration
 

@@ -5,7 +5,8 @@ import pytest
 
 from devstack.network import free_port
 from settings import Settings
-from tests.conftest import MakeOrderBody, serve_api
+from tests.harness.orders import MakeOrderBody
+from tests.harness.servers import serve_api
 
 pytestmark = pytest.mark.integration
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from db.models import MovementRecord
 from db.session import SessionFactory
 from db.stock import StockRepository, Wanted
-from tests.conftest import MakeSku
+from tests.harness.orders import MakeSku
 
 pytestmark = pytest.mark.integration
 

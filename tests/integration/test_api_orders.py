@@ -12,7 +12,8 @@ from temporalio.testing import WorkflowEnvironment
 from db.models import OrderRecord
 from db.session import SessionFactory
 from settings import Settings
-from tests.conftest import MakeOrderBody, MakeSku, place_while_temporal_is_down, serve_api
+from tests.harness.orders import MakeOrderBody, MakeSku
+from tests.harness.servers import place_while_temporal_is_down, serve_api
 from workflows.contracts import order_workflow_id
 
 pytestmark = pytest.mark.integration

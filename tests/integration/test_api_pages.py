@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 
 from db.models import OrderRecord
 from db.session import SessionFactory
-from tests.conftest import MakeOrderBody, MakeSku
+from tests.harness.orders import MakeOrderBody, MakeSku
 
 pytestmark = pytest.mark.integration
 

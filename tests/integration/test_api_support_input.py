@@ -7,8 +7,8 @@ import pytest
 from temporalio.worker import Worker
 
 from settings import Settings
-from tests.conftest import MakeOrderBody, MakeSku, wait_for_status
-from tests.integration.support_api import AGENT, NEW_ADDRESS, placed_and_held_for_review
+from tests.harness.orders import MakeOrderBody, MakeSku, wait_for_status
+from tests.harness.support import AGENT, NEW_ADDRESS, placed_and_held_for_review
 
 pytestmark = pytest.mark.integration
 

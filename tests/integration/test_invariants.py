@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from db.invariants import Invariant, check
 from db.session import create_engine
 from settings import Settings
-from tests.conftest import REPO, migrate
+from tests.harness.servers import REPO, migrate
 from tests.integration.invariants_story import A, B, Story, World, tell
 
 pytestmark = pytest.mark.integration

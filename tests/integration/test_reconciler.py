@@ -9,7 +9,8 @@ from temporalio.testing import WorkflowEnvironment
 from db.session import SessionFactory
 from reconciler import reconcile_once
 from settings import Settings
-from tests.conftest import MakeOrderBody, MakeSku, place_while_temporal_is_down
+from tests.harness.orders import MakeOrderBody, MakeSku
+from tests.harness.servers import place_while_temporal_is_down
 from workflows.contracts import order_workflow_id
 
 pytestmark = pytest.mark.integration

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from db.models import MovementRecord, ReservationRecord
 from db.session import SessionFactory
 from db.stock import StockConflict, StockRepository, Wanted
-from tests.conftest import MakeSku
+from tests.harness.orders import MakeSku
 
 pytestmark = pytest.mark.integration
 

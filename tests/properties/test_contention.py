@@ -16,8 +16,8 @@ from temporalio.worker import Worker
 
 from db.models import InventoryRecord, MovementRecord, OrderRecord, ReservationRecord
 from db.session import SessionFactory
-from tests.conftest import MakeOrderBody, OrderBody
-from tests.e2e.storefront import stock
+from tests.harness.orders import MakeOrderBody, OrderBody
+from tests.harness.storefront import stock
 
 pytestmark = pytest.mark.e2e
 

@@ -1,17 +1,14 @@
 """The time-skipping test server: timers (backorder windows, delivery) pass in milliseconds."""
 
-import sys
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.testing import WorkflowEnvironment
 
+from tests.harness.binaries import TEST_SERVER
 from workflows.contracts import SEARCH_ATTRIBUTES
-
-TEST_SERVER = Path(sys.executable).parent / "temporal-test-server"
 
 
 @pytest.fixture(scope="session")

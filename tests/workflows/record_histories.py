@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
-from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from tests.factories import make_address, make_order_input
-from tests.workflows.fakes import FakeWorld
-from tests.workflows.test_order_timers import wait_for_status
+from tests.harness.binaries import TEMPORAL_CLI
+from tests.harness.fakes import FakeWorld
+from tests.harness.order_runs import Handle, wait_for_status
 from workflows.contracts import (
     SEARCH_ATTRIBUTES,
     CancelRequest,
@@ -26,7 +26,6 @@ from workflows.contracts import (
     HoldReason,
     HoldRequest,
     LineChange,
-    OrderResult,
     OrderStatus,
     ReleaseRequest,
     order_workflow_id,
@@ -35,8 +34,6 @@ from workflows.order import OrderWorkflow
 
 HERE = Path(__file__).parent / "histories"
 
-
-Handle = WorkflowHandle[OrderWorkflow, OrderResult]
 Act = Callable[[Handle], Awaitable[None]]
 
 
@@ -59,9 +56,8 @@ async def record(
 
 
 async def main(label: str) -> None:
-    cli = str(Path(sys.executable).parent / "temporal")
     async with await WorkflowEnvironment.start_local(
-        dev_server_existing_path=cli, search_attributes=SEARCH_ATTRIBUTES
+        dev_server_existing_path=str(TEMPORAL_CLI), search_attributes=SEARCH_ATTRIBUTES
     ) as env:
         await record(env, f"completed-{label}", FakeWorld())
         await record(env, f"declined-{label}", _declining())

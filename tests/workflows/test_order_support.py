@@ -11,13 +11,13 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from tests.factories import make_address, make_order_input
-from tests.workflows.fakes import FakeWorld
-from tests.workflows.test_order_timers import wait_for_status
-from tests.workflows.test_order_updates import (
+from tests.harness.fakes import FakeWorld
+from tests.harness.order_runs import (
     CANCEL,
     Handle,
     refusal,
     running_order,
+    wait_for_status,
     wait_until_called,
 )
 from workflows.contracts import (

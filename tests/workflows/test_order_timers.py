@@ -1,6 +1,5 @@
 """The order workflow against stand-in activities, on the time-skipping server (days pass in ms)."""
 
-import asyncio
 from uuid import uuid4
 
 from temporalio.client import WorkflowHandle
@@ -8,7 +7,8 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from tests.factories import make_order_input
-from tests.workflows.fakes import FakeWorld
+from tests.harness.fakes import FakeWorld
+from tests.harness.order_runs import wait_for_status
 from workflows.contracts import (
     CancelRequest,
     OrderInput,
@@ -150,14 +150,3 @@ async def test_cancel_signal_while_backordered_cancels(time_env: WorkflowEnviron
     assert (final.entry.actor, final.entry.reason) == ("ops", "cancelled_by_support: changed mind")
     assert final.status_reason == "cancelled_by_support"
     assert world.calls[-1] == "release_stock"
-
-
-async def wait_for_status(
-    handle: WorkflowHandle[OrderWorkflow, OrderResult], status: OrderStatus
-) -> None:
-    """Poll the `status` query (bounded) until the order is in `status`."""
-    for _ in range(200):
-        if (await handle.query(OrderWorkflow.status)).status is status:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"order never reached {status}")

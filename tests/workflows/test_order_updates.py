@@ -4,50 +4,19 @@ The time-skipping server handles Updates poorly, so these run on the real dev se
 """
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable
-from contextlib import asynccontextmanager
-from datetime import timedelta
-from uuid import uuid4
 
-import pytest
-from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
-from tests.factories import make_order_input
-from tests.workflows.fakes import FakeWorld
-from tests.workflows.test_order_timers import wait_for_status
-from workflows.contracts import (
-    CancelRequest,
-    OrderInput,
-    OrderResult,
-    OrderStatus,
-    order_workflow_id,
+from tests.harness.fakes import FakeWorld
+from tests.harness.order_runs import (
+    CANCEL,
+    refusal,
+    running_order,
+    wait_for_status,
+    wait_until_called,
 )
+from workflows.contracts import CancelRequest, OrderStatus
 from workflows.order import OrderWorkflow
-
-Handle = WorkflowHandle[OrderWorkflow, OrderResult]
-CANCEL = CancelRequest(reason="customer changed their mind", requested_by="agent-7")
-
-
-@asynccontextmanager
-async def running_order(
-    env: WorkflowEnvironment, world: FakeWorld, order: OrderInput | None = None
-) -> AsyncIterator[Handle]:
-    order, queue = order or make_order_input(), f"tq-{uuid4()}"
-    async with Worker(
-        env.client, task_queue=queue, workflows=[OrderWorkflow], activities=world.activities()
-    ):
-        yield await env.client.start_workflow(
-            OrderWorkflow.run,
-            order,
-            id=order_workflow_id(order.order_id),
-            task_queue=queue,
-            # An update waits while a local activity (record_status) runs; a gated one ends its
-            # workflow task at 80 % of this timeout, so the update gets in within ~2 s.
-            task_timeout=timedelta(seconds=2),
-        )
 
 
 async def test_cancel_before_pick_releases_stock_and_voids_payment(
@@ -84,23 +53,6 @@ async def test_cancel_while_picking_also_undoes_the_pick(
     assert result.status is OrderStatus.CANCELLED
     assert world.calls[-3:] == ["cancel_pick", "void_payment", "release_stock"]
     assert "pack_order" not in world.calls
-
-
-async def refusal(update: Awaitable[object]) -> ApplicationError:
-    """The reason an Update was refused with (fails the test if it was accepted)."""
-    with pytest.raises(WorkflowUpdateFailedError) as refused:
-        await update
-    cause = refused.value.cause
-    assert isinstance(cause, ApplicationError)
-    return cause
-
-
-async def wait_until_called(world: FakeWorld, activity: str) -> None:
-    for _ in range(200):
-        if activity in world.calls:
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"{activity} was never called")
 
 
 async def test_cancel_after_pack_undoes_pack_pick_payment_and_stock(

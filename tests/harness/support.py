@@ -1,5 +1,5 @@
 """Calling the support API in tests: one helper per action, the reads a test checks, a worker
-in a changed world. Shared by test_api_changes, test_api_holds and test_api_audit."""
+in a changed world. Shared by the integration tests of support actions (test_api_*)."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,7 +14,7 @@ from db.invariants import check
 from db.models import SimPaymentRecord
 from db.session import SessionFactory
 from settings import Settings
-from tests.conftest import OrderBody, wait_for_status
+from tests.harness.orders import OrderBody, wait_for_status
 from worker import build_worker
 
 AGENT = "agent-7"

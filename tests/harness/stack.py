@@ -19,7 +19,7 @@ from devstack.postgres import EmbeddedPostgres
 from devstack.process import child_process
 from devstack.temporal import EmbeddedTemporal
 from settings import Settings
-from tests.conftest import REPO, migrate
+from tests.harness.servers import REPO, migrate
 
 # A world slow enough that orders are really in flight when a fault hits, yet quick to finish.
 WORLD = {"OMS_SIM_STEP_LATENCY": "PT0.1S", "OMS_SIM_DELIVERY_DELAY": "PT0.5S"}

@@ -1,19 +1,32 @@
-"""The support console as an agent uses it: a browser page on the real app served over HTTP."""
+"""The support console as an agent uses it: a browser page on the real app served over HTTP.
+
+The browser is Debian's headless Chromium, driven by Playwright (which never downloads one here).
+"""
 
 import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
 from playwright.async_api import Browser, Locator, Page
 
 from settings import Settings
-from tests.conftest import serve_http
-from tests.e2e.storefront import place
+from tests.harness.servers import serve_http
+from tests.harness.storefront import place
 
+CHROMIUM = Path("/usr/bin/chromium")
+# Headless in a container, as root, offline: no sandbox, no GPU, nothing phoning home.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ACTION = 15_000  # milliseconds Playwright waits for a page or an element
 
 

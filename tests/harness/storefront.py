@@ -1,10 +1,8 @@
-"""What a storefront does in the e2e tests: count stock, place orders, over real HTTP."""
+"""What a storefront does: count stock and place orders, over HTTP (e2e, console, contention)."""
 
 from uuid import uuid4
 
 import httpx
-
-TERMINAL = ("completed", "cancelled", "failed")
 
 
 async def stock(http: httpx.AsyncClient, on_hand: int) -> str:
@@ -16,6 +14,7 @@ async def stock(http: httpx.AsyncClient, on_hand: int) -> str:
 
 
 async def place(http: httpx.AsyncClient, body: dict[str, object]) -> str:
+    """POST the order with an Idempotency-Key of its own; its id."""
     placed = await http.post("/v1/orders", json=body, headers={"Idempotency-Key": str(uuid4())})
     assert placed.status_code == 202, placed.text
     order_id: str = placed.json()["id"]

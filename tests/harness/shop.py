@@ -14,11 +14,11 @@ import pytest
 from sqlalchemy import func, select
 
 from db.invariants import check
-from db.models import OrderRecord
+from db.models import OrderRecord, SimPaymentRecord
 from db.session import SessionFactory
-from tests.e2e.storefront import TERMINAL
 from tests.factories import make_order_body
-from tests.faults.stack import Processes
+from tests.harness.orders import TERMINAL
+from tests.harness.stack import Processes
 
 log = logging.getLogger(__name__)
 SKUS = 4
@@ -81,6 +81,16 @@ class Shop:
                 select(OrderRecord.status, func.count())
                 .where(OrderRecord.id.in_(ids))
                 .group_by(OrderRecord.status)
+            )
+            return Counter(dict(rows.all()))
+
+    async def gateway_calls(self, ids: Sequence[str]) -> Counter[str]:
+        """How many payments of each kind the simulated gateway booked for `ids`."""
+        async with self.sessions() as session:
+            rows = await session.execute(
+                select(SimPaymentRecord.kind, func.count())
+                .where(SimPaymentRecord.order_id.in_(ids))
+                .group_by(SimPaymentRecord.kind)
             )
             return Counter(dict(rows.all()))
 

@@ -1,0 +1,1 @@
+"""Helpers shared by the tests: servers, stand-ins, polling. Fixtures stay in conftest.py."""

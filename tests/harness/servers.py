@@ -1,0 +1,112 @@
+"""The servers tests start: a migrated database, and the app in-process, on uvicorn or as its own
+process."""
+
+import asyncio
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
+from uuid import uuid4
+
+import httpx
+import uvicorn
+
+from api.main import create_app
+from devstack.network import LOOPBACK, free_port, wait_until_listening
+from devstack.process import child_process
+from settings import Settings
+from tests.harness.orders import OrderBody
+
+REPO = Path(__file__).resolve().parents[2]
+STARTUP = 10.0  # seconds for uvicorn to listen
+PROCESS_STARTUP = 30.0  # seconds for a uvicorn process to listen, or to stop
+
+
+def migrate(url: str) -> None:
+    """`alembic upgrade head` against `url` (a subprocess: alembic's env runs its own loop)."""
+    subprocess.run(
+        [sys.executable, "-m", "alembic", "upgrade", "head"],
+        cwd=REPO,
+        env={**os.environ, "OMS_DATABASE_URL": url},
+        check=True,
+        capture_output=True,
+    )
+
+
+@asynccontextmanager
+async def serve_api(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """The real app with its lifespan, called in-process through httpx."""
+    app = create_app(settings)
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://oms.test") as client,
+    ):
+        yield client
+
+
+@asynccontextmanager
+async def serve_http(settings: Settings) -> AsyncIterator[str]:
+    """The app as production runs it (lifespan and all): uvicorn on a free loopback port, as a
+    task of this loop. Yields its base URL."""
+    port = free_port()
+    config = uvicorn.Config(
+        create_app(settings), host=LOOPBACK, port=port, log_level="warning", lifespan="on"
+    )
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve())
+    try:
+        async with asyncio.timeout(STARTUP):
+            while not server.started:
+                assert not serving.done(), "uvicorn stopped during startup"
+                await asyncio.sleep(0.02)
+        yield f"http://{LOOPBACK}:{port}"
+    finally:
+        server.should_exit = True
+        await serving
+
+
+@contextmanager
+def serve_process(postgres_url: str, temporal_address: str) -> Iterator[str]:
+    """`uvicorn api.main:app` as a process of its own, as `make run` starts it; its base URL.
+
+    For sync tests (schemathesis, plain requests), which need a server that runs while they
+    block. A process rather than a thread: CPython 3.11.7 can fail an `ast.parse` in one thread
+    while another parses too (a traceback being logged by the server, say), which turned a
+    failing test's report into a pytest INTERNALERROR. Its task queue is its own and no worker
+    polls it: placed orders are stored and wait.
+    """
+    port = free_port()
+    env = {
+        **os.environ,
+        "OMS_DATABASE_URL": postgres_url,
+        "OMS_TEMPORAL_ADDRESS": temporal_address,
+        "OMS_TASK_QUEUE": f"tq-{uuid4()}",
+        "PYTHONPATH": str(REPO),  # `api.main` whatever the working directory
+        "PYTHONUNBUFFERED": "1",
+    }
+    command = [sys.executable, "-m", "uvicorn", "api.main:app", "--host", LOOPBACK]
+    server = child_process([*command, "--port", str(port), "--log-level", "warning"], env=env)
+    try:
+        wait_until_listening("uvicorn", server, port, PROCESS_STARTUP)
+        yield f"http://{LOOPBACK}:{port}"
+    finally:
+        server.terminate()
+        try:
+            server.wait(PROCESS_STARTUP)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+async def place_while_temporal_is_down(
+    settings: Settings, body: OrderBody, key: str | None = None
+) -> httpx.Response:
+    """POST the order to an API whose Temporal is unreachable: the answer (a 503) it gives."""
+    down = settings.model_copy(update={"temporal_address": f"127.0.0.1:{free_port()}"})
+    async with serve_api(down) as api_without_temporal:
+        return await api_without_temporal.post(
+            "/v1/orders", json=body, headers={"Idempotency-Key": key or str(uuid4())}
+        )
