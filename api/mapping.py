@@ -12,6 +12,7 @@ from typing import Any
 from uuid import uuid4
 
 from api import schemas as http
+from db.mapping import to_address_json
 from db.models import (
     AuditRecord,
     HistoryRecord,
@@ -66,18 +67,6 @@ def to_order_record(body: http.OrderCreate, idempotency_key: str | None) -> Orde
         ],
         shipments=[],
     )
-
-
-def to_address_json(address: http.Address) -> dict[str, Any]:
-    """An HTTP address as `orders.shipping_address` stores it."""
-    return {
-        "name": address.name,
-        "line1": address.line1,
-        "line2": address.line2,
-        "city": address.city,
-        "postal_code": address.postal_code,
-        "country": address.country,
-    }
 
 
 # Rows → HTTP

@@ -5,7 +5,7 @@ is mapped here on purpose, or not at all, and never breaks the other family by s
 """
 
 import json
-from typing import Any
+from typing import Any, Protocol
 
 from db.models import AuditRecord, HistoryRecord, OrderLineRecord, OrderRecord, ShipmentRecord
 from settings import Settings
@@ -51,8 +51,25 @@ def to_address(stored: dict[str, Any]) -> Address:
     )
 
 
-def to_address_json(address: Address) -> dict[str, Any]:
-    """The payload's Address as `orders.shipping_address` stores it."""
+class PostalAddress(Protocol):
+    """An address of either family that writes one (a payload's, an HTTP request's)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def line1(self) -> str: ...
+    @property
+    def line2(self) -> str | None: ...
+    @property
+    def city(self) -> str: ...
+    @property
+    def postal_code(self) -> str: ...
+    @property
+    def country(self) -> str: ...
+
+
+def to_address_json(address: PostalAddress) -> dict[str, Any]:
+    """An address as `orders.shipping_address` stores it, whoever wrote it."""
     return {
         "name": address.name,
         "line1": address.line1,
