@@ -10,7 +10,6 @@ The service reaches the world through two narrow interfaces, `SupportRecords` (t
 `OrderUpdates` (Temporal), so its decisions are unit-tested against stand-ins.
 """
 
-import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Protocol
@@ -31,6 +30,7 @@ from workflows.contracts import (
     SupportAction,
     SupportRequest,
     asked,
+    asked_json,
 )
 from workflows.rules import TERMINAL
 
@@ -180,7 +180,7 @@ def _refusal(
         request_id=request.request_id,
         action=action,
         requested_by=request.requested_by,
-        request_json=json.dumps(asked(request), sort_keys=True),
+        request_json=asked_json(request),
         outcome=AuditOutcome.REFUSED,
         detail=reason,
         at=datetime.now(UTC),

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import yaml
+from dotenv import dotenv_values
 
 
 class ComposeFileError(Exception):
@@ -87,13 +88,8 @@ def _parse(path: Path) -> object:
 
 def _environment(directory: Path) -> dict[str, str]:
     """The variables Compose interpolates: the process's, over those of a `.env` beside the file."""
-    dotenv = directory / ".env"
-    lines = dotenv.read_text(encoding="utf-8").splitlines() if dotenv.is_file() else []
-    pairs = [line.strip().removeprefix("export ").split("=", 1) for line in lines]
-    found = {
-        p[0].strip(): p[1].strip().strip("'\"") for p in pairs if len(p) == 2 and p[0][:1] != "#"
-    }
-    return found | dict(os.environ)
+    found = dotenv_values(directory / ".env")  # {} when there is none
+    return {key: value for key, value in found.items() if value is not None} | dict(os.environ)
 
 
 def _join(path: str, key: object) -> str:

@@ -4,18 +4,22 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import uuid4
 
-from workflows.contracts import Address, OrderInput, OrderLine
+from workflows.contracts import Address, OrderInput, OrderLine, OrderStatus
+from workflows.progress import OrderProgress
+
+# The one test address, as JSON (a request's, a stored row's); make_address() is its payload.
+ADDRESS: dict[str, Any] = {
+    "name": "Ada Lovelace",
+    "line1": "1 Main St",
+    "line2": None,
+    "city": "Berlin",
+    "postal_code": "10115",
+    "country": "DE",
+}
 
 
 def make_address(**overrides: Any) -> Address:
-    fields: dict[str, Any] = {
-        "name": "Ada Lovelace",
-        "line1": "1 Main St",
-        "city": "Berlin",
-        "postal_code": "10115",
-        "country": "DE",
-    }
-    return Address(**(fields | overrides))
+    return Address(**(ADDRESS | overrides))
 
 
 def make_order_input(**overrides: Any) -> OrderInput:
@@ -32,6 +36,11 @@ def make_order_input(**overrides: Any) -> OrderInput:
     return OrderInput(**(fields | overrides))
 
 
+def make_progress(status: OrderStatus = OrderStatus.RESERVED, **fields: Any) -> OrderProgress:
+    """An order's workflow state at `status` (of make_order_input's order), as refusals read it."""
+    return OrderProgress(order=make_order_input(), status=status, **fields)
+
+
 def make_order_body(
     lines: Sequence[tuple[str, int]], customer_id: str | None = None
 ) -> dict[str, Any]:
@@ -42,14 +51,7 @@ def make_order_body(
             "email": "ada@example.com",
             "name": "Ada",
         },
-        "shipping_address": {
-            "name": "Ada Lovelace",
-            "line1": "1 Main St",
-            "line2": None,
-            "city": "Berlin",
-            "postal_code": "10115",
-            "country": "DE",
-        },
+        "shipping_address": dict(ADDRESS),
         "lines": [
             {"sku": sku, "quantity": quantity, "unit_price": 1999} for sku, quantity in lines
         ],

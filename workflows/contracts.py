@@ -329,6 +329,11 @@ def asked(request: SupportRequest) -> dict[str, object]:
     return plain
 
 
+def asked_json(request: SupportRequest) -> str:
+    """`asked(request)` as an audit record carries it (`RecordAuditInput.request_json`)."""
+    return json.dumps(asked(request), sort_keys=True)
+
+
 def _without_none(fields: dict[str, object]) -> dict[str, object]:
     return {key: value for key, value in fields.items() if value is not None}
 
@@ -341,7 +346,7 @@ class RecordAuditInput:
     request_id: str
     action: SupportAction
     requested_by: str
-    request_json: str  # what was asked, as JSON: `asked(request)`
+    request_json: str  # what was asked: `asked_json(request)`
     outcome: str  # an AuditOutcome
     detail: str | None
     at: datetime

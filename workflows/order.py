@@ -12,6 +12,7 @@ with workflow.unsafe.imports_passed_through():  # deterministic modules only: no
     from workflows import steps
     from workflows.contracts import (
         ActivityName,
+        Actor,
         CancelAccepted,
         CancelRequest,
         ChangeRequest,
@@ -274,7 +275,7 @@ class OrderWorkflow:
         self,
         status: OrderStatus,
         reason: str | None = None,
-        actor: str = "workflow",
+        actor: str = Actor.WORKFLOW,
         note: str | None = None,
     ) -> OrderResult:
         await self._timeline.advance(status, reason, actor, note=note)

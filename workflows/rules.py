@@ -40,51 +40,12 @@ def check_transition(current: OrderStatus, new: OrderStatus) -> None:
         raise IllegalTransition(f"{current} -> {new} is not an allowed transition")
 
 
-def is_cancellable(status: OrderStatus) -> bool:
-    """Cancellation is possible while the order can still move to `cancelled`."""
-    return S.CANCELLED in TRANSITIONS[status]
-
-
-def cancel_refusal(status: OrderStatus, shipping: bool) -> str | None:
-    """Why a cancel request must be refused now, or None when it can be accepted."""
-    if status in TERMINAL:
-        return f"order is already {status}"
-    if shipping or not is_cancellable(status):
-        where = "being shipped" if status is S.PACKED else status
-        return f"order is {where}: too late to cancel, request a return"
-    return None
-
-
 # Lines can change until the warehouse starts picking them.
 LINES_CHANGEABLE = frozenset({S.PENDING, S.BACKORDERED, S.RESERVED})
 
 
 class InvalidChange(ValueError):
     """A change that makes no sense for this order (its reason is the message)."""
-
-
-def hold_refusal(status: OrderStatus, shipping: bool) -> str | None:
-    """Why a hold must be refused now (`status` is where the order is, not `on_hold`)."""
-    if status in TERMINAL:
-        return f"order is already {status}"
-    if shipping or status not in HOLDABLE:
-        return f"order is {'being shipped' if status is S.PACKED else status}: too late to hold"
-    return None
-
-
-def change_refusal(
-    status: OrderStatus, picking: bool, shipping: bool, lines: bool, address: bool
-) -> str | None:
-    """Why a change of lines and/or address must be refused now, or None."""
-    if status in TERMINAL:
-        return f"order is already {status}"
-    if lines and (picking or status not in LINES_CHANGEABLE):
-        picked = "being picked" if status is S.RESERVED else status
-        return f"order is {picked}: lines can only change before picking"
-    if address and (shipping or status not in HOLDABLE):
-        shipped = "being shipped" if status is S.PACKED else status
-        return f"order is {shipped}: the address can only change until it ships"
-    return None
 
 
 def merge_lines(lines: Sequence[OrderLine], changes: Sequence[LineChange]) -> list[OrderLine]:
@@ -110,6 +71,53 @@ def merge_lines(lines: Sequence[OrderLine], changes: Sequence[LineChange]) -> li
 
 
 # What the order's workflow refuses now, and why (its validators and its handlers both ask).
+# A held order is judged by `where` it stopped; once the parcel is `shipping`, it is too late.
+
+
+def cancel_refused(progress: OrderProgress) -> str | None:
+    """A second cancel is the first one again (accepted); else too late, or already final."""
+    status = progress.status
+    if progress.cancel is not None:
+        return None
+    if status in TERMINAL:
+        return f"order is already {status}"
+    if progress.shipping or S.CANCELLED not in TRANSITIONS[status]:
+        return f"order is {_leaving(status)}: too late to cancel, request a return"
+    return None
+
+
+def change_refused(progress: OrderProgress, request: ChangeRequest) -> str | None:
+    """Lines until picking starts, the address until the parcel leaves; and lines that make
+    sense for this order."""
+    where = progress.where
+    if (closing := _closing(progress)) is not None:
+        return closing
+    if request.lines is not None and (progress.picking or where not in LINES_CHANGEABLE):
+        picked = "being picked" if where is S.RESERVED else where
+        return f"order is {picked}: lines can only change before picking"
+    if request.shipping_address is not None and (progress.shipping or where not in HOLDABLE):
+        return f"order is {_leaving(where)}: the address can only change until it ships"
+    if request.lines is not None:
+        try:
+            merge_lines(progress.order.lines, request.lines)
+        except InvalidChange as invalid:
+            return str(invalid)
+    return None
+
+
+def hold_refused(progress: OrderProgress) -> str | None:
+    """One hold at a time, and only before the parcel leaves."""
+    if (held := progress.hold) is not None:
+        return f"order is already on hold ({held.reason_code} by {held.requested_by})"
+    if (closing := _closing(progress)) is not None:
+        return closing
+    if progress.shipping or progress.where not in HOLDABLE:
+        return f"order is {_leaving(progress.where)}: too late to hold"
+    return None
+
+
+def release_refused(progress: OrderProgress) -> str | None:
+    return _closing(progress) or (None if progress.hold is not None else "order is not on hold")
 
 
 def _closing(progress: OrderProgress) -> str | None:
@@ -120,37 +128,9 @@ def _closing(progress: OrderProgress) -> str | None:
     return "order is stopping" if progress.stopping else None
 
 
-def cancel_refused(progress: OrderProgress) -> str | None:
-    """A second cancel is the first one again (accepted); else too late, or already final."""
-    if progress.cancel is not None:
-        return None
-    return cancel_refusal(progress.status, progress.shipping)
-
-
-def change_refused(progress: OrderProgress, request: ChangeRequest) -> str | None:
-    """Too late for what it changes, or lines that make no sense for this order."""
-    lines, address = request.lines is not None, request.shipping_address is not None
-    where = progress.where
-    refusal = _closing(progress) or change_refusal(
-        where, progress.picking, progress.shipping, lines, address
-    )
-    if refusal is None and request.lines is not None:
-        try:
-            merge_lines(progress.order.lines, request.lines)
-        except InvalidChange as invalid:
-            return str(invalid)
-    return refusal
-
-
-def hold_refused(progress: OrderProgress) -> str | None:
-    """One hold at a time, and only before the parcel leaves."""
-    if (held := progress.hold) is not None:
-        return f"order is already on hold ({held.reason_code} by {held.requested_by})"
-    return _closing(progress) or hold_refusal(progress.where, progress.shipping)
-
-
-def release_refused(progress: OrderProgress) -> str | None:
-    return _closing(progress) or (None if progress.hold is not None else "order is not on hold")
+def _leaving(status: OrderStatus) -> str:
+    """'being shipped' while a packed order's label is bought; else the status it is past."""
+    return "being shipped" if status is S.PACKED else status
 
 
 def order_skus(lines: Iterable[OrderLine]) -> list[str]:

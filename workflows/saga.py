@@ -29,10 +29,6 @@ class Saga:
         """Past the last point of no return nothing can be undone any more."""
         self._undos.clear()
 
-    @property
-    def pending(self) -> list[ActivityName]:
-        return list(self._undos)
-
     async def compensate(self) -> None:
         """Run every undo, newest first. Undo activities retry until they succeed."""
         while self._undos:

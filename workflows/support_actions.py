@@ -8,7 +8,6 @@ outcome is written to the audit trail.
 """
 
 import asyncio
-import json
 from collections.abc import Awaitable, Callable
 
 from temporalio import workflow
@@ -29,7 +28,7 @@ from workflows.contracts import (
     SupportAction,
     SupportAnswer,
     SupportRequest,
-    asked,
+    asked_json,
 )
 from workflows.progress import OrderProgress
 from workflows.rules import (
@@ -203,7 +202,7 @@ class SupportActions:
             request_id=request.request_id or f"{action}:{workflow.uuid4()}",
             action=action,
             requested_by=request.requested_by,
-            request_json=json.dumps(asked(request), sort_keys=True),
+            request_json=asked_json(request),
             outcome=outcome,
             detail=detail,
             at=workflow.now(),

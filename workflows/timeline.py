@@ -27,8 +27,7 @@ class Timeline:
 
     def __init__(self, progress: OrderProgress) -> None:
         self._progress = progress
-        self.history: list[HistoryEntry] = []
-        self._seq = 0  # seq 0 is the `pending` row the API wrote
+        self.history: list[HistoryEntry] = []  # the n-th is recorded as seq n (0: the API's row)
 
     async def advance(
         self,
@@ -71,10 +70,9 @@ class Timeline:
         """Append a history entry (a move, a change, a refused signal) and write it through."""
         entry = HistoryEntry(status=status, at=workflow.now(), reason=reason, actor=actor)
         self.history.append(entry)
-        self._seq += 1
         record = RecordStatusInput(
             order_id=self._progress.order.order_id,
-            seq=self._seq,
+            seq=len(self.history),
             entry=entry,
             shipment=shipment,
             status_reason=self._progress.reason,

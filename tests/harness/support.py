@@ -15,6 +15,7 @@ from db.models import SimPaymentRecord
 from db.session import SessionFactory
 from settings import Settings
 from tests.harness.orders import OrderBody, wait_for_status
+from tests.harness.storefront import place
 from worker import build_worker
 
 AGENT = "agent-7"
@@ -27,13 +28,6 @@ NEW_ADDRESS = {
     "postal_code": "75001",
     "country": "FR",
 }
-
-
-async def place(api: httpx.AsyncClient, body: OrderBody) -> str:
-    placed = await api.post("/v1/orders", json=body)
-    assert placed.status_code == 202, placed.text
-    order_id: str = placed.json()["id"]
-    return order_id
 
 
 def headers(key: str | None) -> dict[str, str]:

@@ -17,6 +17,7 @@ from temporalio.worker import Worker
 from db.session import SessionFactory
 from settings import Settings
 from tests.harness.orders import MakeOrderBody, MakeSku, wait_for_status
+from tests.harness.storefront import place
 from tests.harness.support import (
     AGENT,
     NEW_ADDRESS,
@@ -27,7 +28,6 @@ from tests.harness.support import (
     change,
     hold,
     order_of,
-    place,
     placed_and_held_for_review,
     release,
     release_to_completion,

@@ -18,6 +18,7 @@ from db.session import SessionFactory
 from settings import Settings
 from tests.harness.orders import MakeOrderBody, MakeSku, wait_for_status
 from tests.harness.servers import serve_api
+from tests.harness.storefront import place
 from tests.harness.support import (
     AGENT,
     NEW_ADDRESS,
@@ -27,7 +28,6 @@ from tests.harness.support import (
     change,
     hold,
     order_of,
-    place,
     release,
     release_to_completion,
     stock_of,

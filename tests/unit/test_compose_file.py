@@ -92,6 +92,15 @@ def test_variables_are_interpolated_as_compose_does(tmp_path: Path) -> None:
     assert compose == {"services": {"a": {"image": "oms:dev", "command": "echo $HOME ada"}}}
 
 
+def test_a_dotenv_beside_the_file_gives_variables_the_environment_does_not(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path / ".env", "OMS_TEST_TAG_FROM_DOTENV=1.2\nEMPTY=\n")
+    text = "services:\n  a:\n    image: oms:${OMS_TEST_TAG_FROM_DOTENV}${EMPTY}\n"
+
+    assert load(write(tmp_path / "c.yml", text)) == {"services": {"a": {"image": "oms:1.2"}}}
+
+
 def test_a_required_variable_that_is_unset_fails_naming_where(tmp_path: Path) -> None:
     text = "services:\n  a:\n    image: ${IMAGE:?set IMAGE}\n"
 

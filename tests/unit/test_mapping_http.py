@@ -6,17 +6,9 @@ from typing import Any
 from api import mapping
 from api import schemas as http
 from db.models import AuditRecord, HistoryRecord, InventoryRecord, ShipmentRecord
-from tests.factories import make_order_body
+from tests.factories import ADDRESS, make_order_body
 from workflows import contracts as c
 
-ADDRESS: dict[str, Any] = {
-    "name": "Ada Lovelace",
-    "line1": "1 Main St",
-    "line2": None,
-    "city": "Berlin",
-    "postal_code": "10115",
-    "country": "DE",
-}
 AT = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from db import mapping
 from db.models import OrderLineRecord, OrderRecord
 from settings import Settings
-from tests.factories import make_address
+from tests.factories import ADDRESS, make_address
 from workflows.contracts import (
     Actor,
     AuditOutcome,
@@ -20,14 +20,6 @@ from workflows.contracts import (
 )
 
 AT = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
-STORED_ADDRESS: dict[str, Any] = {
-    "name": "Ada Lovelace",
-    "line1": "1 Main St",
-    "line2": None,
-    "city": "Berlin",
-    "postal_code": "10115",
-    "country": "DE",
-}
 
 
 def stored_order(**overrides: Any) -> OrderRecord:
@@ -36,7 +28,7 @@ def stored_order(**overrides: Any) -> OrderRecord:
         "customer_id": "cust-42",
         "customer_email": "ada@example.com",
         "customer_name": "Ada",
-        "shipping_address": STORED_ADDRESS,
+        "shipping_address": ADDRESS,
         "currency": "EUR",
         "total": 4498,
         "payment_token": "tok_visa",
@@ -74,7 +66,7 @@ def test_the_workflow_input_is_the_stored_order_with_the_settings_windows() -> N
 
 
 def test_a_stored_address_with_a_key_the_payload_does_not_know_still_starts_the_order() -> None:
-    order = stored_order(shipping_address=STORED_ADDRESS | {"phone": "+49 30 1234"})
+    order = stored_order(shipping_address=ADDRESS | {"phone": "+49 30 1234"})
 
     assert mapping.to_order_input(order, Settings()).shipping_address == make_address()
 
@@ -83,7 +75,7 @@ def test_an_address_stored_and_read_back_is_the_same_address() -> None:
     address = make_address(line2="Apt 3")
 
     assert mapping.to_address(mapping.to_address_json(address)) == address
-    assert mapping.to_address_json(address) == STORED_ADDRESS | {"line2": "Apt 3"}
+    assert mapping.to_address_json(address) == ADDRESS | {"line2": "Apt 3"}
 
 
 def test_a_history_entry_becomes_the_row_of_its_seq() -> None:

@@ -1,4 +1,4 @@
-"""The pure order rules: transitions, cancellability, totals, money and summaries."""
+"""The pure order rules: transitions, totals, money and summaries (refusals: test_support_rules)."""
 
 from itertools import pairwise
 
@@ -10,7 +10,6 @@ from workflows.rules import (
     TERMINAL,
     TRANSITIONS,
     IllegalTransition,
-    cancel_refusal,
     check_transition,
     format_money,
     order_total,
@@ -46,19 +45,6 @@ def test_the_happy_path_is_allowed_step_by_step() -> None:
 def test_a_move_outside_the_table_is_refused(current: OrderStatus, new: OrderStatus) -> None:
     with pytest.raises(IllegalTransition):
         check_transition(current, new)
-
-
-@pytest.mark.parametrize("status", [S.PENDING, S.BACKORDERED, S.RESERVED, S.PICKED, S.PACKED])
-def test_an_order_can_be_cancelled_until_it_ships(status: OrderStatus) -> None:
-    assert cancel_refusal(status, shipping=False) is None
-
-
-def test_cancellation_is_refused_once_the_parcel_is_leaving_or_gone() -> None:
-    assert cancel_refusal(S.PACKED, shipping=True) == (
-        "order is being shipped: too late to cancel, request a return"
-    )
-    assert "too late" in (cancel_refusal(S.SHIPPED, shipping=True) or "")
-    assert cancel_refusal(S.CANCELLED, shipping=False) == "order is already cancelled"
 
 
 def test_total_is_quantity_times_unit_price_summed() -> None:

@@ -1,22 +1,36 @@
-"""The pure rules of support actions: merging line changes, when a change or hold is refused,
-the `on_hold` transitions, and how a change is described and reserved while it applies."""
+"""The pure rules of support actions: merging line changes, when the order refuses a change,
+a hold, a release or a cancel (read from its OrderProgress), the `on_hold` transitions, what a
+held order says it waits for, and how a change is described and reserved while it applies."""
+
+from typing import Any
 
 import pytest
 
-from tests.factories import make_address, make_order_input
+from tests.factories import make_address, make_order_input, make_progress
 from workflows.changes import _largest, describe_change
-from workflows.contracts import LineChange, OrderLine, OrderStatus, StockLine
+from workflows.contracts import (
+    CancelRequest,
+    ChangeRequest,
+    HoldReason,
+    HoldRequest,
+    LineChange,
+    OrderLine,
+    OrderStatus,
+    StockLine,
+)
+from workflows.progress import OrderProgress
 from workflows.rules import (
     HOLDABLE,
     TERMINAL,
     TRANSITIONS,
     IllegalTransition,
     InvalidChange,
-    cancel_refusal,
-    change_refusal,
+    cancel_refused,
+    change_refused,
     check_transition,
-    hold_refusal,
+    hold_refused,
     merge_lines,
+    release_refused,
 )
 
 S = OrderStatus
@@ -24,6 +38,15 @@ A = OrderLine(sku="SKU-A", quantity=2, unit_price=1999)
 B = OrderLine(sku="SKU-B", quantity=1, unit_price=500)
 NOT_YET_PICKED = [S.PENDING, S.BACKORDERED, S.RESERVED]
 GONE = [S.SHIPPED, S.DELIVERED]
+HOLD = HoldRequest(reason_code=HoldReason.FRAUD_REVIEW, requested_by="agent-7", note="new card")
+CANCEL = CancelRequest(reason="r", requested_by="a")
+LINES = ChangeRequest(requested_by="a", lines=[LineChange(sku="SKU-RED-M", quantity=3)])
+ADDRESS = ChangeRequest(requested_by="a", shipping_address=make_address(city="Bonn"))
+BOTH = ChangeRequest(requested_by="a", lines=LINES.lines, shipping_address=ADDRESS.shipping_address)
+
+
+def held(at: OrderStatus, **fields: Any) -> OrderProgress:
+    return make_progress(S.ON_HOLD, hold=HOLD, resume_to=at, **fields)
 
 
 # merge_lines
@@ -97,23 +120,23 @@ def test_merging_leaves_the_orders_lines_as_they_were() -> None:
     assert lines == [A, B]
 
 
-# change_refusal: lines until picking, the address until shipping
+# change_refused: lines until picking, the address until shipping
 
 
 @pytest.mark.parametrize("status", NOT_YET_PICKED)
 def test_lines_can_change_until_the_warehouse_starts_picking(status: OrderStatus) -> None:
-    assert change_refusal(status, picking=False, shipping=False, lines=True, address=False) is None
+    assert change_refused(make_progress(status), LINES) is None
 
 
 def test_lines_cannot_change_once_picking_started() -> None:
-    refusal = change_refusal(S.RESERVED, picking=True, shipping=False, lines=True, address=False)
+    refusal = change_refused(make_progress(S.RESERVED, picking=True), LINES)
 
     assert refusal == "order is being picked: lines can only change before picking"
 
 
 @pytest.mark.parametrize("status", [S.PICKED, S.PACKED, *GONE])
 def test_lines_cannot_change_after_picking(status: OrderStatus) -> None:
-    refusal = change_refusal(status, picking=True, shipping=False, lines=True, address=False)
+    refusal = change_refused(make_progress(status, picking=True), LINES)
 
     assert refusal == f"order is {status}: lines can only change before picking"
 
@@ -121,57 +144,144 @@ def test_lines_cannot_change_after_picking(status: OrderStatus) -> None:
 @pytest.mark.parametrize("status", sorted(HOLDABLE))
 def test_the_address_can_change_until_shipping_starts(status: OrderStatus) -> None:
     picking = status in (S.PICKED, S.PACKED)
-    refusal = change_refusal(status, picking, shipping=False, lines=False, address=True)
 
-    assert refusal is None
+    assert change_refused(make_progress(status, picking=picking), ADDRESS) is None
 
 
 def test_the_address_cannot_change_once_the_parcel_is_being_shipped() -> None:
-    refusal = change_refusal(S.PACKED, picking=True, shipping=True, lines=False, address=True)
+    refusal = change_refused(make_progress(S.PACKED, picking=True, shipping=True), ADDRESS)
 
     assert refusal == "order is being shipped: the address can only change until it ships"
 
 
 @pytest.mark.parametrize("status", GONE)
 def test_the_address_cannot_change_after_shipping(status: OrderStatus) -> None:
-    refusal = change_refusal(status, picking=True, shipping=True, lines=False, address=True)
+    refusal = change_refused(make_progress(status, picking=True, shipping=True), ADDRESS)
 
     assert refusal == f"order is {status}: the address can only change until it ships"
 
 
 def test_a_change_of_both_is_refused_for_its_lines_when_only_they_are_too_late() -> None:
-    refusal = change_refusal(S.PICKED, picking=True, shipping=False, lines=True, address=True)
+    refusal = change_refused(make_progress(S.PICKED, picking=True), BOTH)
 
     assert refusal == "order is picked: lines can only change before picking"
 
 
+def test_a_change_whose_lines_make_no_sense_for_the_order_says_why() -> None:
+    new_sku = ChangeRequest(requested_by="a", lines=[LineChange(sku="SKU-NEW", quantity=1)])
+
+    refusal = change_refused(make_progress(), new_sku)
+
+    assert refusal == "SKU-NEW is not on the order: give its unit_price"
+
+
 @pytest.mark.parametrize("status", sorted(TERMINAL))
 def test_nothing_changes_on_a_finished_order(status: OrderStatus) -> None:
-    refusal = change_refusal(status, picking=False, shipping=False, lines=True, address=True)
-
-    assert refusal == f"order is already {status}"
+    assert change_refused(make_progress(status), BOTH) == f"order is already {status}"
 
 
-# hold_refusal: anywhere before it ships
+@pytest.mark.parametrize(
+    ("progress", "why"),
+    [
+        (make_progress(cancel=CANCEL), "order is being cancelled"),
+        (make_progress(stopping=True), "order is stopping"),
+    ],
+    ids=["cancelling", "stopping"],
+)
+def test_a_closing_order_refuses_changes_holds_and_releases(
+    progress: OrderProgress, why: str
+) -> None:
+    assert change_refused(progress, ADDRESS) == why
+    assert hold_refused(progress) == why
+    assert release_refused(progress) == why
+
+
+def test_a_held_order_is_judged_by_where_it_stopped() -> None:
+    assert change_refused(held(at=S.BACKORDERED), LINES) is None
+    assert change_refused(held(at=S.PICKED, picking=True), LINES) == (
+        "order is picked: lines can only change before picking"
+    )
+    assert change_refused(held(at=S.PICKED, picking=True), ADDRESS) is None
+
+
+# hold_refused and release_refused: one hold at a time, anywhere before it ships
 
 
 @pytest.mark.parametrize("status", sorted(HOLDABLE))
 def test_an_order_can_be_held_until_it_ships(status: OrderStatus) -> None:
-    assert hold_refusal(status, shipping=False) is None
+    assert hold_refused(make_progress(status)) is None
 
 
 def test_a_hold_is_refused_once_the_parcel_is_being_shipped() -> None:
-    assert hold_refusal(S.PACKED, shipping=True) == "order is being shipped: too late to hold"
+    refusal = hold_refused(make_progress(S.PACKED, shipping=True))
+
+    assert refusal == "order is being shipped: too late to hold"
 
 
 @pytest.mark.parametrize("status", GONE)
 def test_a_hold_is_refused_after_shipping(status: OrderStatus) -> None:
-    assert hold_refusal(status, shipping=True) == f"order is {status}: too late to hold"
+    assert (
+        hold_refused(make_progress(status, shipping=True)) == f"order is {status}: too late to hold"
+    )
 
 
 @pytest.mark.parametrize("status", sorted(TERMINAL))
 def test_a_finished_order_cannot_be_held(status: OrderStatus) -> None:
-    assert hold_refusal(status, shipping=False) == f"order is already {status}"
+    assert hold_refused(make_progress(status)) == f"order is already {status}"
+
+
+def test_a_second_hold_names_the_hold_already_on() -> None:
+    refusal = hold_refused(held(at=S.RESERVED))
+
+    assert refusal == "order is already on hold (fraud_review by agent-7)"
+
+
+def test_only_a_held_order_can_be_released() -> None:
+    assert release_refused(make_progress()) == "order is not on hold"
+    assert release_refused(held(at=S.RESERVED)) is None
+
+
+# cancel_refused: until the parcel leaves; a second cancel is the first one again
+
+
+@pytest.mark.parametrize("status", [S.PENDING, S.BACKORDERED, S.RESERVED, S.PICKED, S.PACKED])
+def test_an_order_can_be_cancelled_until_it_ships(status: OrderStatus) -> None:
+    assert cancel_refused(make_progress(status)) is None
+
+
+def test_cancellation_is_refused_once_the_parcel_is_leaving_or_gone() -> None:
+    assert cancel_refused(make_progress(S.PACKED, shipping=True)) == (
+        "order is being shipped: too late to cancel, request a return"
+    )
+    assert cancel_refused(make_progress(S.SHIPPED, shipping=True)) == (
+        "order is shipped: too late to cancel, request a return"
+    )
+    assert cancel_refused(make_progress(S.CANCELLED)) == "order is already cancelled"
+
+
+def test_a_second_cancel_is_the_first_one_again_even_once_it_is_too_late() -> None:
+    assert cancel_refused(make_progress(S.PACKED, shipping=True, cancel=CANCEL)) is None
+
+
+# What the order says it waits for
+
+
+def test_a_held_order_waits_for_its_release_and_says_where_it_goes_back_to() -> None:
+    assert held(at=S.PICKED).waiting() == (
+        "release of the fraud_review hold by agent-7 (new card), then back to picked"
+    )
+
+
+def test_what_a_step_waits_for_comes_before_the_hold() -> None:
+    progress = held(at=S.BACKORDERED, waiting_for="stock of SKU-A")
+
+    assert progress.waiting() == "stock of SKU-A"
+    assert make_progress().waiting() is None
+
+
+def test_where_an_order_is_is_its_status_unless_it_is_held() -> None:
+    assert make_progress(S.PACKED).where is S.PACKED
+    assert held(at=S.BACKORDERED).where is S.BACKORDERED
 
 
 # The on_hold transitions
@@ -189,7 +299,7 @@ def test_every_holdable_status_moves_to_on_hold_and_back(status: OrderStatus) ->
 
 def test_a_held_order_can_be_cancelled() -> None:
     check_transition(S.ON_HOLD, S.CANCELLED)
-    assert cancel_refusal(S.ON_HOLD, shipping=False) is None
+    assert cancel_refused(held(at=S.RESERVED)) is None
 
 
 def test_on_hold_is_not_terminal() -> None:
