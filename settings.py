@@ -4,7 +4,7 @@ from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -29,6 +29,28 @@ class Settings(BaseSettings):
     # HTTP API
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+
+    # Security (SECURITY.md). The server secret keys the hashes of API keys: a database dump alone
+    # cannot test a guessed key. `make run` generates one under data_dir; a deployment sets it.
+    secret_key: SecretStr | None = None
+    # Requests per API key and window (the `limits` syntax, e.g. "100/second;3000/minute"),
+    # counted in each API process.
+    rate_limit: str = "100/second"
+    # Console sessions: a cookie `Secure` attribute (on behind TLS), idle and absolute expiry.
+    cookie_secure: bool = False
+    session_idle: timedelta = timedelta(minutes=30)
+    session_lifetime: timedelta = timedelta(hours=12)
+    # Brute force: this many failed logins for one user or from one address within the window
+    # locks further attempts (429) for `login_lockout`.
+    login_max_failures: int = Field(default=5, ge=1)
+    login_failure_window: timedelta = timedelta(minutes=15)
+    login_lockout: timedelta = timedelta(minutes=15)
+    # Temporal payload encryption (AES-256-GCM): "id:base64key,id2:base64key" or a file of such
+    # lines. The first key encrypts, all decrypt: rotate by putting a new key first.
+    payload_keys: SecretStr | None = None
+    payload_keys_file: Path | None = None
+    # The Temporal UI's origin, the only one the codec endpoints answer cross-origin.
+    codec_cors_origin: str | None = None  # unset: the origin of temporal_ui_url
 
     # The embedded stack of `make run`
     data_dir: Path = Path(".oms")

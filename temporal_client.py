@@ -14,6 +14,7 @@ from temporalio.common import (
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from security.payloads import data_converter
 from settings import Settings
 from workflows.contracts import (
     CUSTOMER_ID,
@@ -33,13 +34,15 @@ START_TIMEOUT = timedelta(seconds=5)
 
 
 async def connect_temporal(settings: Settings, *, lazy: bool = False) -> Client:
-    """One Temporal client per process (TLS and API key for Temporal Cloud when configured).
+    """One Temporal client per process (TLS and API key for Temporal Cloud when configured), its
+    payloads encrypted (security/payloads.py: no payload key, no client).
 
     `lazy`: connect on first use, so a process can start (and say so) while Temporal is down.
     """
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
+        data_converter=data_converter(settings),
         api_key=settings.temporal_api_key,
         tls=settings.temporal_tls or settings.temporal_api_key is not None,
         lazy=lazy,

@@ -3,9 +3,12 @@
 import asyncio
 import logging
 
+from fastapi import BackgroundTasks
+from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from db.orders import OrderRepository
 from workflows.contracts import StockChanged, order_workflow_id
 from workflows.order import OrderWorkflow
 
@@ -29,3 +32,13 @@ async def signal_stock_changed(client: Client, order_ids: list[str], sku: str) -
                     log.warning("stock_changed to order %s failed: %s", order_id, err)
 
     await asyncio.gather(*(wake(order_id) for order_id in order_ids))
+
+
+async def wake_backorders(
+    session: AsyncSession, temporal: Client, background: BackgroundTasks, sku: str
+) -> None:
+    """After `sku` gained stock (committed): find the orders waiting for it, and signal them
+    once the answer is sent."""
+    waiting = await OrderRepository(session).backordered_waiting_for(sku)
+    if waiting:
+        background.add_task(signal_stock_changed, temporal, waiting, sku)

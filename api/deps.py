@@ -9,6 +9,7 @@ from fastapi import Depends, Header, Request
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from temporalio.client import Client
 
+from api.access import KeyGuard
 from api.support_adapters import SqlSupportRecords, TemporalOrderUpdates
 from api.support_service import SupportService
 from db.session import SessionFactory
@@ -22,12 +23,13 @@ IdempotencyKey = Annotated[
 
 @dataclass(frozen=True, kw_only=True)
 class Resources:
-    """One engine, one session factory and one Temporal client per process."""
+    """One engine, one session factory, one Temporal client and one key guard per process."""
 
     settings: Settings
     engine: AsyncEngine
     sessions: SessionFactory
     temporal: Client
+    guard: KeyGuard
 
 
 def get_resources(request: Request) -> Resources:

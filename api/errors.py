@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 
+from api.access import RateLimited
 from api.schemas import Problem
 
 
@@ -86,6 +87,18 @@ class Refused(Conflict):
     """The order said no to a support action."""
 
 
+class Unauthenticated(Exception):
+    """No credentials, or not ones we issued and still honour (a 401); the message says which."""
+
+
+class Forbidden(Exception):
+    """Authenticated, but the caller's role lacks the scope the route needs (a 403)."""
+
+    def __init__(self, scope: str) -> None:
+        super().__init__(f"this caller's role lacks the scope {scope!r}")
+        self.scope = scope
+
+
 class SupportUnavailable(Exception):
     """Temporal did not answer, or the order's workflow has not started yet (a 503)."""
 
@@ -107,6 +120,33 @@ async def _support_unavailable(request: Request, exc: Exception) -> JSONResponse
         {"detail": str(exc)},
         status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
         headers={"Retry-After": "5"},
+    )
+
+
+async def _unauthenticated(request: Request, exc: Exception) -> JSONResponse:
+    del request
+    return JSONResponse(
+        {"detail": str(exc)},
+        status_code=status.HTTP_401_UNAUTHORIZED,
+        headers={"WWW-Authenticate": 'Bearer realm="oms"'},
+    )
+
+
+async def _forbidden(request: Request, exc: Exception) -> JSONResponse:
+    del request
+    assert isinstance(exc, Forbidden)
+    return JSONResponse(
+        {"detail": str(exc), "scope": exc.scope}, status_code=status.HTTP_403_FORBIDDEN
+    )
+
+
+async def _rate_limited(request: Request, exc: Exception) -> JSONResponse:
+    del request
+    assert isinstance(exc, RateLimited)
+    return JSONResponse(
+        {"detail": str(exc)},
+        status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+        headers={"Retry-After": str(exc.retry_after)},
     )
 
 
@@ -149,6 +189,9 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(NotFound, _not_found)
     app.add_exception_handler(Conflict, _conflict)
     app.add_exception_handler(SupportUnavailable, _support_unavailable)
+    app.add_exception_handler(Unauthenticated, _unauthenticated)
+    app.add_exception_handler(Forbidden, _forbidden)
+    app.add_exception_handler(RateLimited, _rate_limited)
 
 
 # How routes document these answers in the OpenAPI schema.

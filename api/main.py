@@ -5,10 +5,11 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from api.access import KeyGuard
 from api.console import routes as console
 from api.deps import Resources
 from api.errors import install_error_handlers
-from api.routes import health, inventory, orders, support
+from api.routes import api_keys, codec, health, inventory, orders, support
 from db.session import create_engine, create_session_factory
 from settings import Settings, get_settings
 from temporal_client import connect_temporal
@@ -16,11 +17,14 @@ from temporal_client import connect_temporal
 
 async def open_resources(settings: Settings) -> Resources:
     """ONE engine, session factory and Temporal client for the whole process."""
+    guard = KeyGuard(settings)  # first: no server secret, no API
     engine = create_engine(settings)
     # Lazy: the API starts (and /healthz tells) while Temporal is down; calls connect on use.
     temporal = await connect_temporal(settings, lazy=True)
     sessions = create_session_factory(engine)
-    return Resources(settings=settings, engine=engine, sessions=sessions, temporal=temporal)
+    return Resources(
+        settings=settings, engine=engine, sessions=sessions, temporal=temporal, guard=guard
+    )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -42,8 +46,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for module in (orders, support, inventory, health, console):
+    for module in (orders, support, inventory, api_keys, health, console, codec):
         app.include_router(module.router)
+    app.add_middleware(codec.CodecCors)  # CORS for the Temporal UI, on /codec/ only
     return app
 
 

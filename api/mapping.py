@@ -12,6 +12,7 @@ from typing import Any
 from uuid import uuid4
 
 from api import schemas as http
+from db.keys import ApiKeyRecord
 from db.mapping import to_address_json
 from db.models import (
     AuditRecord,
@@ -22,7 +23,7 @@ from db.models import (
     ShipmentRecord,
 )
 from workflows import contracts as c
-from workflows.contracts import Actor, OrderStatus
+from workflows.contracts import OrderStatus
 from workflows.rules import order_total
 
 
@@ -35,8 +36,11 @@ def request_hash(body: http.OrderCreate) -> str:
 # HTTP → rows
 
 
-def to_order_record(body: http.OrderCreate, idempotency_key: str | None) -> OrderRecord:
-    """A new `pending` order (version 0) with its lines and the history row seq 0."""
+def to_order_record(
+    body: http.OrderCreate, idempotency_key: str | None, channel: str, actor: str
+) -> OrderRecord:
+    """A new `pending` order (version 0) of `channel` with its lines and the history row seq 0,
+    placed by `actor` (the caller)."""
     order_id, now = str(uuid4()), datetime.now(UTC)
     lines = [
         OrderLineRecord(
@@ -54,17 +58,14 @@ def to_order_record(body: http.OrderCreate, idempotency_key: str | None) -> Orde
         total=order_total(body.lines),
         payment_token=body.payment.token,
         status=OrderStatus.PENDING.value,
+        channel=channel,
         idempotency_key=idempotency_key,
         request_hash=request_hash(body),
         version=0,
         created_at=now,
         updated_at=now,
         lines=lines,
-        history=[
-            HistoryRecord(
-                seq=0, status=OrderStatus.PENDING.value, actor=Actor.STOREFRONT.value, at=now
-            )
-        ],
+        history=[HistoryRecord(seq=0, status=OrderStatus.PENDING.value, actor=actor, at=now)],
         shipments=[],
     )
 
@@ -78,6 +79,7 @@ def to_order_public(order: OrderRecord) -> http.OrderPublic:
         id=order.id,
         status=OrderStatus(order.status),
         status_reason=order.status_reason,
+        channel=order.channel,
         customer=http.Customer(
             id=order.customer_id, email=order.customer_email, name=order.customer_name
         ),
@@ -140,6 +142,7 @@ def to_audit_public(row: AuditRecord) -> http.AuditPublic:
             "at": row.at,
             "action": row.action,
             "requested_by": row.requested_by,
+            "label": row.label,
             "request": row.request,
             "outcome": row.outcome,
             "detail": row.detail,
@@ -166,10 +169,11 @@ def to_line_change(line: http.LineChange) -> c.LineChange:
     return c.LineChange(sku=line.sku, quantity=line.quantity, unit_price=line.unit_price)
 
 
-def to_change_request(body: http.ChangeCreate, request_id: str) -> c.ChangeRequest:
+def to_change_request(body: http.ChangeCreate, request_id: str, actor: str) -> c.ChangeRequest:
     address = body.shipping_address
     return c.ChangeRequest(
-        requested_by=body.requested_by,
+        requested_by=actor,
+        label=body.requested_by,
         reason=body.reason,
         shipping_address=to_address(address) if address is not None else None,
         lines=[to_line_change(line) for line in body.lines] if body.lines else None,
@@ -177,20 +181,43 @@ def to_change_request(body: http.ChangeCreate, request_id: str) -> c.ChangeReque
     )
 
 
-def to_hold_request(body: http.HoldCreate, request_id: str) -> c.HoldRequest:
+def to_hold_request(body: http.HoldCreate, request_id: str, actor: str) -> c.HoldRequest:
     return c.HoldRequest(
         reason_code=c.HoldReason(body.reason_code),
-        requested_by=body.requested_by,
+        requested_by=actor,
+        label=body.requested_by,
         note=body.note,
         request_id=request_id,
     )
 
 
-def to_release_request(body: http.ReleaseCreate, request_id: str) -> c.ReleaseRequest:
-    return c.ReleaseRequest(requested_by=body.requested_by, note=body.note, request_id=request_id)
-
-
-def to_cancel_request(body: http.CancelCreate, request_id: str) -> c.CancelRequest:
-    return c.CancelRequest(
-        reason=body.reason, requested_by=body.requested_by, request_id=request_id
+def to_release_request(body: http.ReleaseCreate, request_id: str, actor: str) -> c.ReleaseRequest:
+    return c.ReleaseRequest(
+        requested_by=actor, label=body.requested_by, note=body.note, request_id=request_id
     )
+
+
+def to_cancel_request(body: http.CancelCreate, request_id: str, actor: str) -> c.CancelRequest:
+    return c.CancelRequest(
+        reason=body.reason, requested_by=actor, label=body.requested_by, request_id=request_id
+    )
+
+
+def to_api_key_public(key: ApiKeyRecord) -> http.ApiKeyPublic:
+    """A stored key as listed (its hash stays in the database)."""
+    return http.ApiKeyPublic.model_validate(
+        {
+            "id": key.id,
+            "name": key.name,
+            "role": key.role,
+            "channel": key.channel,
+            "created_at": key.created_at,
+            "expires_at": key.expires_at,
+            "last_used_at": key.last_used_at,
+        }
+    )
+
+
+def to_api_key_created(key: ApiKeyRecord, secret: str) -> http.ApiKeyCreated:
+    """A new key with its secret: the one answer that shows it."""
+    return http.ApiKeyCreated(**to_api_key_public(key).model_dump(), key=secret)

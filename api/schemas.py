@@ -31,6 +31,8 @@ AuditOutcomeName = Literal["accepted", "refused"]
 
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 Sku = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^\S+$")]
+# A sales channel (a storefront): letters, digits, `.`, `_`, `-`.
+Channel = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
 Email = Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["EUR"])]
 Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", examples=["DE"])]
@@ -91,6 +93,8 @@ class OrderCreate(Strict):
     lines: Annotated[list[Line], Field(min_length=1, max_length=MAX_LINES)]
     currency: Currency
     payment: Payment
+    # A storefront key's own channel (it may repeat it); an admin key must name one.
+    channel: Channel | None = None
 
 
 class ShipmentPublic(BaseModel):
@@ -113,6 +117,7 @@ class OrderPublic(BaseModel):
     id: str
     status: OrderStatusName
     status_reason: str | None
+    channel: str
     customer: Customer
     shipping_address: Address
     lines: list[Line]
@@ -131,14 +136,17 @@ class OrdersPublic(BaseModel):
     next_cursor: str | None
 
 
+# The agent's own name for themselves: kept as a label beside the authenticated caller.
+Agent = Annotated[str, Field(min_length=1, max_length=128)]
+
+
 class CancelCreate(Strict):
     """A request to cancel an order."""
 
     reason: Text
-    requested_by: Annotated[str, Field(min_length=1, max_length=128)]
+    requested_by: Agent | None = None
 
 
-Agent = Annotated[str, Field(min_length=1, max_length=128)]
 Note = Annotated[str, Field(min_length=1, max_length=500)]
 
 
@@ -155,7 +163,7 @@ class ChangeCreate(Strict):
 
     shipping_address: Address | None = None
     lines: Annotated[list[LineChange], Field(min_length=1, max_length=MAX_LINES)] | None = None
-    requested_by: Agent
+    requested_by: Agent | None = None
     reason: Note | None = None
 
 
@@ -164,13 +172,13 @@ class HoldCreate(Strict):
 
     reason_code: HoldReason
     note: Note | None = None
-    requested_by: Agent
+    requested_by: Agent | None = None
 
 
 class ReleaseCreate(Strict):
     """Let a held order continue where it stopped."""
 
-    requested_by: Agent
+    requested_by: Agent | None = None
     note: Note | None = None
 
 
@@ -180,7 +188,8 @@ class AuditPublic(BaseModel):
     id: int
     at: UtcDatetime
     action: SupportActionName
-    requested_by: str
+    requested_by: str  # the authenticated caller: `key:<name>` or `user:<name>`
+    label: str | None  # the body's `requested_by`, as the caller named the agent
     request: dict[str, object]
     outcome: AuditOutcomeName
     detail: str | None
@@ -220,3 +229,37 @@ class Problem(BaseModel):
     """The body of every error answer other than 422."""
 
     detail: str
+
+
+RoleName = Literal["storefront", "support", "warehouse", "ops", "admin"]
+
+
+class ApiKeyCreate(Strict):
+    """A new API key: who it is for, what it may do, until when (never, if not given)."""
+
+    name: Annotated[str, Field(min_length=1, max_length=128)]
+    role: RoleName
+    channel: Channel | None = None  # a storefront key's channel; other roles take none
+    expires_at: UtcDatetime | None = None
+
+
+class ApiKeyPublic(BaseModel):
+    """An API key as listed: never its secret."""
+
+    id: str
+    name: str
+    role: RoleName
+    channel: str | None
+    created_at: UtcDatetime
+    expires_at: UtcDatetime | None
+    last_used_at: UtcDatetime | None
+
+
+class ApiKeyCreated(ApiKeyPublic):
+    """The answer to creating a key: the only time `key` is shown. Store it now."""
+
+    key: str
+
+
+class ApiKeysPublic(BaseModel):
+    items: list[ApiKeyPublic]

@@ -18,7 +18,7 @@ from api.support_service import WorkflowNotRunning
 from db.audit import AuditRepository
 from db.mapping import to_audit_row
 from db.models import AuditRecord, OrderRecord
-from db.orders import OrderRepository
+from db.orders import OrderHead, OrderRepository
 from db.stock import StockRepository
 from workflows.contracts import RecordAuditInput, SupportAction, SupportRequest, order_workflow_id
 
@@ -35,8 +35,8 @@ class SqlSupportRecords:
         self._session.expunge_all()  # rows loaded before the workflow moved the order are stale
         return await OrderRepository(self._session).get_with_details(order_id)
 
-    async def status_of(self, order_id: str) -> str | None:
-        return await OrderRepository(self._session).status_of(order_id)
+    async def head(self, order_id: str) -> OrderHead | None:
+        return await OrderRepository(self._session).head(order_id)
 
     async def unknown_skus(self, skus: Sequence[str]) -> list[str]:
         return await StockRepository(self._session).unknown_skus(skus)

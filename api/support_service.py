@@ -24,6 +24,8 @@ from api.mapping import (
     to_release_request,
 )
 from db.models import AuditRecord, OrderRecord
+from db.orders import OrderHead
+from security.principal import Principal
 from workflows.contracts import (
     AuditOutcome,
     RecordAuditInput,
@@ -55,8 +57,8 @@ class SupportRecords(Protocol):
         """The order as committed now, with its lines, history and shipments."""
         ...
 
-    async def status_of(self, order_id: str) -> str | None:
-        """The order's status as committed now; None when there is no such order."""
+    async def head(self, order_id: str) -> OrderHead | None:
+        """The order's status and channel as committed now; None when there is no such order."""
         ...
 
     async def unknown_skus(self, skus: Sequence[str]) -> list[str]: ...
@@ -78,36 +80,50 @@ class SupportService:
     def __init__(self, records: SupportRecords, updates: OrderUpdates) -> None:
         self._records, self._updates = records, updates
 
-    async def change(self, order_id: str, body: http.ChangeCreate, key: str | None) -> OrderRecord:
+    # Each action is the caller's: recorded as theirs, and an order of a channel they do not
+    # see is, to them, no order at all (OrderNotFound, never "forbidden").
+
+    async def change(
+        self, order_id: str, body: http.ChangeCreate, key: str | None, caller: Principal
+    ) -> OrderRecord:
         """Change the address and/or line quantities; refused, changing nothing, when it can't."""
+        await self._require(order_id, caller)
         order = await self._get(order_id)
         await self._refuse_invalid_change(order, body)
-        request = to_change_request(body, _request_id(order_id, SupportAction.CHANGE, key))
+        request_id = _request_id(order_id, SupportAction.CHANGE, key)
+        request = to_change_request(body, request_id, caller.actor)
         return await self._act(SupportAction.CHANGE, request, order_id)
 
-    async def hold(self, order_id: str, body: http.HoldCreate, key: str | None) -> OrderRecord:
+    async def hold(
+        self, order_id: str, body: http.HoldCreate, key: str | None, caller: Principal
+    ) -> OrderRecord:
         """Stop the order before its next step; it shows `on_hold` until released."""
-        await self._require(order_id)
-        request = to_hold_request(body, _request_id(order_id, SupportAction.HOLD, key))
+        await self._require(order_id, caller)
+        request_id = _request_id(order_id, SupportAction.HOLD, key)
+        request = to_hold_request(body, request_id, caller.actor)
         return await self._act(SupportAction.HOLD, request, order_id)
 
     async def release(
-        self, order_id: str, body: http.ReleaseCreate, key: str | None
+        self, order_id: str, body: http.ReleaseCreate, key: str | None, caller: Principal
     ) -> OrderRecord:
         """Let a held order continue where it stopped."""
-        await self._require(order_id)
-        request = to_release_request(body, _request_id(order_id, SupportAction.RELEASE, key))
+        await self._require(order_id, caller)
+        request_id = _request_id(order_id, SupportAction.RELEASE, key)
+        request = to_release_request(body, request_id, caller.actor)
         return await self._act(SupportAction.RELEASE, request, order_id)
 
-    async def cancel(self, order_id: str, body: http.CancelCreate, key: str | None) -> OrderRecord:
+    async def cancel(
+        self, order_id: str, body: http.CancelCreate, key: str | None, caller: Principal
+    ) -> OrderRecord:
         """Cancel; the order reaches `cancelled` once its steps are undone (asynchronously)."""
-        await self._require(order_id)
-        request = to_cancel_request(body, _request_id(order_id, SupportAction.CANCEL, key))
+        await self._require(order_id, caller)
+        request_id = _request_id(order_id, SupportAction.CANCEL, key)
+        request = to_cancel_request(body, request_id, caller.actor)
         return await self._act(SupportAction.CANCEL, request, order_id)
 
-    async def audit_trail(self, order_id: str) -> Sequence[AuditRecord]:
+    async def audit_trail(self, order_id: str, caller: Principal) -> Sequence[AuditRecord]:
         """The order's audit rows, oldest first (OrderNotFound when there is no such order)."""
-        await self._require(order_id)
+        await self._require(order_id, caller)
         return await self._records.audit_trail(order_id)
 
     # One action: send the update, audit a refusal, read the order afresh.
@@ -129,16 +145,18 @@ class SupportService:
         try:
             await self._updates.send(order_id, action, request)
         except WorkflowNotRunning:
-            status = await self._records.status_of(order_id)
+            head = await self._records.head(order_id)
+            status = None if head is None else head.status
             if status in TERMINAL:
                 raise Refused(f"order is already {status}") from None
             raise SupportUnavailable(
                 "the order's workflow has not started yet; retry shortly"
             ) from None
 
-    async def _require(self, order_id: str) -> None:
-        """OrderNotFound unless the order exists (its lines and history are not needed)."""
-        if await self._records.status_of(order_id) is None:
+    async def _require(self, order_id: str, caller: Principal) -> None:
+        """OrderNotFound unless the order exists in a channel the caller sees."""
+        head = await self._records.head(order_id)
+        if head is None or not caller.sees(head.channel):
             raise OrderNotFound(order_id)
 
     async def _get(self, order_id: str) -> OrderRecord:
@@ -184,6 +202,7 @@ def _refusal(
         outcome=AuditOutcome.REFUSED,
         detail=reason,
         at=datetime.now(UTC),
+        label=request.label,
     )
 
 

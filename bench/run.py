@@ -21,6 +21,7 @@ from bench.profile import hotspots, profiled
 from bench.progress import say
 from bench.readpath import ReadLevel, measure_reads
 from bench.stack import BenchStack, LoggedProgram, wait_for_workers
+from security.payloads import converter_for
 
 log = logging.getLogger(__name__)
 ORDERS_QUEUE = "orders"
@@ -103,7 +104,9 @@ async def _reads(stack: BenchStack, http: httpx.AsyncClient, results: Results) -
 
 async def run_phases(stack: BenchStack, results: Results) -> None:
     """Baseline, pipeline (with acceptance latency), hot SKU, read path: in that order."""
-    client = await Client.connect(stack.temporal.address)
+    client = await Client.connect(
+        stack.temporal.address, data_converter=converter_for(stack.payload_keys)
+    )
     await _phase(results, "1. baseline: no-op workflows", _baseline(stack, client, results))
     stack.start_api()
     limits = httpx.Limits(max_connections=results.options.clients)

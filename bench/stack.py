@@ -19,6 +19,7 @@ from devstack.postgres import EmbeddedPostgres
 from devstack.process import child_process
 from devstack.supervisor import Supervisor
 from devstack.temporal import EmbeddedTemporal
+from security.payloads import PayloadKey, new_key
 
 REPO = Path(__file__).resolve().parent.parent
 # A world with no latency and no delivery delay: the system is measured, not the simulation.
@@ -68,6 +69,7 @@ class BenchStack:
         self.postgres = EmbeddedPostgres(workdir / "postgres", free_port())
         self.api_port = free_port()
         self.logs = logs
+        self.payload_keys: tuple[PayloadKey, ...] = (new_key(),)  # this run's, in memory only
 
     @property
     def api_url(self) -> str:
@@ -125,6 +127,7 @@ class BenchStack:
             "OMS_TASK_QUEUE": task_queue,
             "OMS_API_HOST": LOOPBACK,
             "OMS_API_PORT": str(self.api_port),
+            "OMS_PAYLOAD_KEYS": ",".join(key.line() for key in self.payload_keys),
             **ZERO_LATENCY,
             "PYTHONUNBUFFERED": "1",
         }

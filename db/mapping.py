@@ -124,6 +124,7 @@ def to_audit_row(record: RecordAuditInput) -> AuditRecord:
         request_id=record.request_id,
         action=str(record.action),
         requested_by=record.requested_by,
+        label=record.label,
         request=json.loads(record.request_json),
         outcome=str(record.outcome),
         detail=record.detail,

@@ -51,7 +51,8 @@ class MovementRecord(Base):
     sku: Mapped[str] = mapped_column(ForeignKey("inventory_items.sku"))
     delta: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(Text)
-    actor: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(Text)  # the authenticated principal (key:…, user:…)
+    label: Mapped[str | None] = mapped_column(Text, default=None)  # X-Actor: the caller's own
     order_id: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
 
@@ -77,6 +78,8 @@ class OrderRecord(Base):
         Index("ix_orders_created", "created_at", "id"),
         Index("ix_orders_status_created", "status", "created_at", "id"),
         Index("ix_orders_customer_created", "customer_id", "created_at", "id"),
+        Index("ix_orders_channel_created", "channel", "created_at", "id"),
+        Index("ix_orders_channel_idempotency_key", "channel", "idempotency_key", unique=True),
     )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -89,7 +92,10 @@ class OrderRecord(Base):
     payment_token: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16))
     status_reason: Mapped[str | None] = mapped_column(Text, default=None)
-    idempotency_key: Mapped[str | None] = mapped_column(String(255), unique=True, default=None)
+    # The storefront (sales channel) that placed it; its keys see only its own orders.
+    channel: Mapped[str] = mapped_column(String(64), server_default="default")
+    # Unique per channel: two storefronts' keys never meet (ix_orders_channel_idempotency_key).
+    idempotency_key: Mapped[str | None] = mapped_column(String(255), default=None)
     request_hash: Mapped[str] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer, default=0)  # seq of the last history row applied
     created_at: Mapped[datetime] = mapped_column(Timestamp)
@@ -146,7 +152,8 @@ class AuditRecord(Base):
     order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
     request_id: Mapped[str] = mapped_column(String(300))
     action: Mapped[str] = mapped_column(String(16))
-    requested_by: Mapped[str] = mapped_column(Text)
+    requested_by: Mapped[str] = mapped_column(Text)  # the authenticated principal
+    label: Mapped[str | None] = mapped_column(Text, default=None)  # the body's requested_by
     request: Mapped[dict[str, Any]] = mapped_column(JSONB)
     outcome: Mapped[str] = mapped_column(String(16))
     detail: Mapped[str | None] = mapped_column(Text, default=None)

@@ -27,6 +27,14 @@ class PagePosition:
     order_id: str
 
 
+@dataclass(frozen=True, kw_only=True)
+class OrderHead:
+    """What deciding about an order needs first: where it is, and whose it is."""
+
+    status: str
+    channel: str
+
+
 class OrderRepository:
     """Order rows on one session; the caller owns the transaction."""
 
@@ -43,15 +51,18 @@ class OrderRepository:
         found = await self._session.scalars(_with_details().where(OrderRecord.id == order_id))
         return found.one_or_none()
 
-    async def status_of(self, order_id: str) -> str | None:
-        """The order's status as committed now (None: no such order); one narrow query."""
-        query = select(OrderRecord.status).where(OrderRecord.id == order_id)
-        status: str | None = await self._session.scalar(query)
-        return status
+    async def head(self, order_id: str) -> OrderHead | None:
+        """The order's status and channel as committed now (None: no such order); one narrow
+        query."""
+        query = select(OrderRecord.status, OrderRecord.channel).where(OrderRecord.id == order_id)
+        row = (await self._session.execute(query)).one_or_none()
+        return None if row is None else OrderHead(status=row.status, channel=row.channel)
 
-    async def by_idempotency_key(self, key: str) -> OrderRecord | None:
-        """The order placed with this Idempotency-Key, details loaded."""
-        query = _with_details().where(OrderRecord.idempotency_key == key)
+    async def by_idempotency_key(self, channel: str, key: str) -> OrderRecord | None:
+        """The order `channel` placed with this Idempotency-Key, details loaded."""
+        query = _with_details().where(
+            OrderRecord.channel == channel, OrderRecord.idempotency_key == key
+        )
         return (await self._session.scalars(query)).one_or_none()
 
     async def page(
@@ -60,9 +71,12 @@ class OrderRepository:
         customer_id: str | None,
         limit: int,
         after: PagePosition | None,
+        channel: str | None = None,
     ) -> Sequence[OrderRecord]:
         """Newest first, up to `limit` orders after `after` (keyset: no OFFSET scans)."""
         query = _with_details()
+        if channel is not None:
+            query = query.where(OrderRecord.channel == channel)
         if status is not None:
             query = query.where(OrderRecord.status == status)
         if customer_id is not None:

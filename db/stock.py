@@ -153,23 +153,27 @@ class StockRepository:
             for sku, qty in taken.items()
         )
 
-    async def set_on_hand(self, sku: str, on_hand: int, actor: str) -> InventoryRecord:
+    async def set_on_hand(
+        self, sku: str, on_hand: int, actor: str, label: str | None = None
+    ) -> InventoryRecord:
         """Set on_hand (creating the SKU if new), written as a movement of the difference."""
         rows = await self._lock([sku])
         if (item := rows.get(sku)) is None:
             item = InventoryRecord(sku=sku, on_hand=0, reserved=0)
             self._session.add(item)
-        return await self._move(item, on_hand - item.on_hand, "stock count", actor)
+        return await self._move(item, on_hand - item.on_hand, "stock count", actor, label)
 
-    async def adjust(self, sku: str, delta: int, reason: str, actor: str) -> InventoryRecord:
+    async def adjust(
+        self, sku: str, delta: int, reason: str, actor: str, label: str | None = None
+    ) -> InventoryRecord:
         """Add `delta` (negative to remove) to an existing SKU's on_hand, as a movement."""
         item = (await self._lock([sku])).get(sku)
         if item is None:
             raise UnknownSku(sku)
-        return await self._move(item, delta, reason, actor)
+        return await self._move(item, delta, reason, actor, label)
 
     async def _move(
-        self, item: InventoryRecord, delta: int, reason: str, actor: str
+        self, item: InventoryRecord, delta: int, reason: str, actor: str, label: str | None
     ) -> InventoryRecord:
         if item.on_hand + delta < item.reserved:
             raise StockConflict(
@@ -179,7 +183,9 @@ class StockRepository:
             raise StockConflict(f"on_hand would be {item.on_hand + delta}, above {MAX_ON_HAND}")
         if delta != 0:
             item.on_hand += delta
-            self._session.add(MovementRecord(sku=item.sku, delta=delta, reason=reason, actor=actor))
+            self._session.add(
+                MovementRecord(sku=item.sku, delta=delta, reason=reason, actor=actor, label=label)
+            )
         await self._session.flush()
         return item
 

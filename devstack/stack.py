@@ -7,11 +7,13 @@ from pathlib import Path
 
 from devstack.network import LOOPBACK, is_listening, port_of, wait_until_listening
 from devstack.postgres import EmbeddedPostgres
+from devstack.secrets import child_secrets
 from devstack.supervisor import Program, Stopped, Supervisor
 from devstack.temporal import EmbeddedTemporal
 from settings import Settings
 
 API_START_TIMEOUT = 60.0
+CREDENTIALS = "credentials.env"  # make run's API keys and console admin (python -m cli bootstrap)
 
 
 def run(settings: Settings) -> int:
@@ -35,12 +37,17 @@ def _start(settings: Settings, supervisor: Supervisor) -> None:
         port=port_of(settings.temporal_address),
         ui_port=settings.temporal_ui_port,
         namespace=settings.temporal_namespace,
+        codec_endpoint=f"http://{_reachable(settings)}:{settings.api_port}/codec",
     )
     supervisor.start(temporal)
     print(f"devstack: Temporal on {temporal.address} (log: {temporal.log_path})", flush=True)
     database_url = _database_url(settings, data_dir, supervisor)
-    env = _child_env(settings, database_url, temporal)
+    env = _child_env(settings, database_url, temporal) | child_secrets(settings, data_dir)
     subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], env=env, check=True)
+    credentials = data_dir / CREDENTIALS
+    bootstrap = [sys.executable, "-m", "cli", "bootstrap", "--credentials", str(credentials)]
+    subprocess.run(bootstrap, env=env, check=True)
+    print(f"devstack: API keys and the console admin are in {credentials}", flush=True)
     print("devstack: database migrated; starting the worker and the API", flush=True)
     supervisor.start(Program("worker", [sys.executable, "worker.py"], env))
     api = Program("api", _api_command(settings), env)
@@ -99,6 +106,7 @@ def _announce(settings: Settings, temporal: EmbeddedTemporal, data_dir: Path) ->
         f"  API          {api}\n"
         f"  API docs     {api}/docs\n"
         f"  Temporal UI  {temporal.ui_url}\n"
+        f"  Credentials  {data_dir / CREDENTIALS} (source it: $OMS_STOREFRONT_KEY, ...)\n"
         f"  Data, logs   {data_dir}\n",
         flush=True,
     )

@@ -48,6 +48,7 @@ class EmbeddedTemporal:
     port: int
     ui_port: int | None = None
     namespace: str = "default"
+    codec_endpoint: str | None = None  # the UI's remote codec (the API's /codec): decoded payloads
     search_attributes: tuple[AnyKey, ...] = SEARCH_ATTRIBUTES
     _process: subprocess.Popen[bytes] | None = None
 
@@ -88,6 +89,8 @@ class EmbeddedTemporal:
 
     def _command(self) -> list[str]:
         ui = ["--headless"] if self.ui_port is None else ["--ui-port", str(self.ui_port)]
+        if self.ui_port is not None and self.codec_endpoint is not None:
+            ui += ["--ui-codec-endpoint", self.codec_endpoint]
         pragmas = [arg for pragma in SQLITE_PRAGMAS for arg in ("--sqlite-pragma", pragma)]
         namespaces = [] if self.namespace == "default" else ["--namespace", self.namespace]
         return [

@@ -19,9 +19,11 @@ from db.session import SessionFactory, create_engine, create_session_factory
 from db.stock import StockRepository
 from devstack.network import free_port
 from devstack.postgres import EmbeddedPostgres
+from security.roles import Role
 from settings import Settings
 from tests.factories import make_order_body
 from tests.harness.binaries import TEMPORAL_CLI
+from tests.harness.keys import TEST_PAYLOAD_KEYS, TEST_SECRET, bearer, issue_key, payload_converter
 from tests.harness.orders import MakeOrderBody, MakeSku, OrderBody
 from tests.harness.servers import migrate, serve_api, serve_http
 from worker import build_worker
@@ -54,9 +56,12 @@ def sessions(engine: AsyncEngine) -> SessionFactory:
 
 @pytest.fixture(scope="session")
 async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
-    """A local Temporal dev server (in memory) that knows our search attributes."""
+    """A local Temporal dev server (in memory) that knows our search attributes; its client
+    encrypts payloads with the tests' key, as every process's does."""
     env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(TEMPORAL_CLI), search_attributes=SEARCH_ATTRIBUTES
+        dev_server_existing_path=str(TEMPORAL_CLI),
+        search_attributes=SEARCH_ATTRIBUTES,
+        data_converter=payload_converter(),
     )
     async with env:
         yield env
@@ -72,22 +77,34 @@ def settings(postgres_url: str, temporal_env: WorkflowEnvironment) -> Settings:
         database_url=postgres_url,
         temporal_address=temporal_env.client.service_client.config.target_host,
         task_queue=f"tq-{uuid4()}",
+        secret_key=TEST_SECRET,
+        payload_keys=TEST_PAYLOAD_KEYS,
         sim_step_latency=timedelta(0),
         sim_delivery_delay=timedelta(milliseconds=200),
     )
 
 
+@pytest.fixture(scope="session")
+async def role_keys(sessions: SessionFactory) -> dict[Role, str]:
+    """One API key per role (the storefront's on channel `default`), issued once per session."""
+    keyed = Settings(secret_key=TEST_SECRET)
+    return {role: await issue_key(sessions, keyed, role) for role in Role}
+
+
 @pytest.fixture
-async def api(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+async def api(settings: Settings, role_keys: dict[Role, str]) -> AsyncIterator[httpx.AsyncClient]:
+    """The app in-process, called with an admin key (tests of roles make clients of their own)."""
     async with serve_api(settings) as client:
+        client.headers.update(bearer(role_keys[Role.ADMIN]))
         yield client
 
 
 @pytest.fixture
-async def http(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client of a uvicorn server running the app (lifespan and all) in this loop."""
-    async with serve_http(settings) as url, httpx.AsyncClient(base_url=url) as client:
-        yield client
+async def http(settings: Settings, role_keys: dict[Role, str]) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client (admin key) of a uvicorn server running the app, lifespan and all."""
+    headers = bearer(role_keys[Role.ADMIN])
+    async with serve_http(settings) as url, httpx.AsyncClient(base_url=url, headers=headers) as c:
+        yield c
 
 
 @pytest.fixture

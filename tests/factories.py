@@ -57,4 +57,5 @@ def make_order_body(
         ],
         "currency": "EUR",
         "payment": {"token": "tok_visa"},
+        "channel": "default",  # a storefront key's own; an admin key must name one
     }

@@ -119,8 +119,9 @@ class CancelRequest:
     """Payload of the `cancel` update and of the `cancel` signal."""
 
     reason: str
-    requested_by: str
+    requested_by: str  # the authenticated caller (`key:…`, `user:…`)
     request_id: str = ""  # the update id: the audit row's key
+    label: str | None = None  # the caller's own name for the agent (the body's requested_by)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -141,6 +142,7 @@ class ChangeRequest:
     shipping_address: Address | None = None
     lines: list[LineChange] | None = None
     request_id: str = ""
+    label: str | None = None
 
 
 class HoldReason(StrEnum):
@@ -158,6 +160,7 @@ class HoldRequest:
     requested_by: str
     note: str | None = None
     request_id: str = ""
+    label: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -167,6 +170,7 @@ class ReleaseRequest:
     requested_by: str
     note: str | None = None
     request_id: str = ""
+    label: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -350,6 +354,7 @@ class RecordAuditInput:
     outcome: str  # an AuditOutcome
     detail: str | None
     at: datetime
+    label: str | None = None  # the request's label, beside the caller in requested_by
 
 
 class ActivityName(StrEnum):

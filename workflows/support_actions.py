@@ -206,6 +206,7 @@ class SupportActions:
             outcome=outcome,
             detail=detail,
             at=workflow.now(),
+            label=request.label,
         )
         await steps.record_audit(record)
 

@@ -1,8 +1,9 @@
-"""What the order said to an agent's action, carried across the redirect that follows the POST.
+"""What the order (or the stock) said to an action, carried across the redirect after the POST.
 
-Post/Redirect/Get: the POST answers 303 to the order page, so a reload never re-sends the form.
-The answer rides in a short-lived cookie (base64url JSON: cookies take ASCII only) scoped to the
-console; the page shows it once, for its own order only, and deletes it.
+Post/Redirect/Get: the POST answers 303 to the page, so a reload never re-sends the form. The
+answer rides in a short-lived cookie (base64url JSON: cookies take ASCII only) scoped to the
+console; the page shows it once, for what it is `about` only (an order id, or `sku:<SKU>`), and
+deletes it.
 """
 
 import base64
@@ -14,6 +15,7 @@ from typing import Literal
 
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
+from starlette.responses import Response
 
 from api.errors import Refused, SupportUnavailable
 from db.models import OrderRecord
@@ -37,9 +39,9 @@ class FormProblem(ValueError):
 
 @dataclass(frozen=True, kw_only=True)
 class Answer:
-    """One line for the agent (`text`), the field errors under it, and the order it is about."""
+    """One line for the agent (`text`), the field errors under it, and what it is about."""
 
-    order_id: str
+    about: str
     kind: Kind
     text: str
     details: list[str] = field(default_factory=list)
@@ -50,7 +52,7 @@ def accepted(order_id: str, action: str, order: OrderRecord) -> Answer:
     text = f"Accepted: {action}. The order is {order.status} now."
     if action == SupportAction.CANCEL and order.status != OrderStatus.CANCELLED:
         text += " It shows cancelled once its steps are undone: reload in a moment."
-    return Answer(order_id=order_id, kind="accepted", text=text)
+    return Answer(about=order_id, kind="accepted", text=text)
 
 
 AnswerableError = (
@@ -58,12 +60,12 @@ AnswerableError = (
 )
 
 
-def answer_for(order_id: str, action: str, error: AnswerableError) -> Answer:
+def answer_for(about: str, action: str, error: AnswerableError) -> Answer:
     """What the agent reads when the action did not go through, and why."""
     if isinstance(error, Refused):
-        return Answer(order_id=order_id, kind="refused", text=f"Refused: {error.reason}")
+        return Answer(about=about, kind="refused", text=f"Refused: {error.reason}")
     if isinstance(error, SupportUnavailable):
-        return Answer(order_id=order_id, kind="unavailable", text=f"Not done: {error}")
+        return Answer(about=about, kind="unavailable", text=f"Not done: {error}")
     if isinstance(error, FormProblem):
         details = error.messages
     else:
@@ -71,7 +73,7 @@ def answer_for(order_id: str, action: str, error: AnswerableError) -> Answer:
             _describe(entry.get("loc", ()), entry.get("msg", "")) for entry in error.errors()
         ]
     text = f"Not sent: the {action} form needs fixing."
-    return Answer(order_id=order_id, kind="invalid", text=text, details=details)
+    return Answer(about=about, kind="invalid", text=text, details=details)
 
 
 def _describe(loc: Iterable[object], msg: object) -> str:
@@ -84,7 +86,7 @@ def _describe(loc: Iterable[object], msg: object) -> str:
 def encode(answer: Answer) -> str:
     """The cookie value; long details are cut so that it always fits in a cookie."""
     short = Answer(
-        order_id=answer.order_id,
+        about=answer.about,
         kind=answer.kind,
         text=answer.text[:MAX_CHARS],
         details=[detail[:MAX_CHARS] for detail in answer.details[:MAX_DETAILS]],
@@ -92,8 +94,8 @@ def encode(answer: Answer) -> str:
     return base64.urlsafe_b64encode(json.dumps(asdict(short)).encode()).decode()
 
 
-def decode(value: str | None, order_id: str) -> Answer | None:
-    """The answer for this order, or None (no cookie, another order's, or not ours)."""
+def decode(value: str | None, about: str) -> Answer | None:
+    """The answer about this page's order or SKU, or None (no cookie, another's, not ours)."""
     if not value:
         return None
     try:
@@ -104,4 +106,12 @@ def decode(value: str | None, order_id: str) -> Answer | None:
     well_formed = isinstance(answer.details, list) and all(
         isinstance(item, str) for item in (answer.text, answer.kind, *answer.details)
     )
-    return answer if well_formed and answer.order_id == order_id else None
+    return answer if well_formed and answer.about == about else None
+
+
+def carry(response: Response, answer: Answer) -> Response:
+    """Put the answer on the redirect: for the console's pages only, out of reach of scripts."""
+    response.set_cookie(
+        COOKIE, encode(answer), max_age=MAX_AGE, path="/console", httponly=True, samesite="lax"
+    )
+    return response

@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 from starlette.datastructures import FormData
+from starlette.requests import Request
 
 from api.console.answers import FormProblem
 from api.schemas import CancelCreate, ChangeCreate, HoldCreate, ReleaseCreate
@@ -17,6 +18,13 @@ from api.schemas import CancelCreate, ChangeCreate, HoldCreate, ReleaseCreate
 NUMBER = re.compile(r"[0-9]{1,12}")
 KEY = re.compile(r"[0-9a-f]{32}")  # what the page puts in each form: uuid4().hex
 ADDRESS_FIELDS = ("name", "line1", "line2", "city", "postal_code", "country")
+MAX_FIELDS = 400  # the quantity form has three fields per line, up to 100 lines
+
+
+async def read(request: Request) -> FormData:
+    """The posted form, parsed once per request (Starlette keeps it: the CSRF check reads it
+    first, the route after). No files: no console form uploads any."""
+    return await request.form(max_files=0, max_fields=MAX_FIELDS)
 
 
 class FormReader:
@@ -66,14 +74,9 @@ def idempotency_key(form: FormData) -> str | None:
     return key if isinstance(key, str) and KEY.fullmatch(key) else None
 
 
-def agent(form: FormData) -> str:
-    """Who is acting (remembered in a cookie so that agents type it once)."""
-    return FormReader(form).text("requested_by")[:128]
-
-
 def cancel(form: FormData) -> CancelCreate:
     read = FormReader(form)
-    body = {"reason": read.text("reason"), "requested_by": read.text("requested_by")}
+    body = {"reason": read.text("reason")}
     read.check()
     return CancelCreate.model_validate(body)
 
@@ -83,7 +86,6 @@ def hold(form: FormData) -> HoldCreate:
     body = {
         "reason_code": read.text("reason_code"),
         "note": read.optional("note"),
-        "requested_by": read.text("requested_by"),
     }
     read.check()
     return HoldCreate.model_validate(body)
@@ -91,7 +93,7 @@ def hold(form: FormData) -> HoldCreate:
 
 def release(form: FormData) -> ReleaseCreate:
     read = FormReader(form)
-    body = {"note": read.optional("note"), "requested_by": read.text("requested_by")}
+    body = {"note": read.optional("note")}
     read.check()
     return ReleaseCreate.model_validate(body)
 
@@ -104,7 +106,6 @@ def change_address(form: FormData) -> ChangeCreate:
     body = {
         "shipping_address": address,
         "reason": read.optional("reason"),
-        "requested_by": read.text("requested_by"),
     }
     read.check()
     return ChangeCreate.model_validate(body)
@@ -117,7 +118,6 @@ def change_lines(form: FormData) -> ChangeCreate:
     body = {
         "lines": lines,
         "reason": read.optional("reason"),
-        "requested_by": read.text("requested_by"),
     }
     read.check()
     if not lines:

@@ -1,10 +1,14 @@
 """The console's pages: one Jinja2 environment (autoescape on for every template) and what each
-page is given to show. Templates only lay out; every decision about the data is made here."""
+page is given to show. Templates only lay out; every decision about the data is made here.
 
-from collections.abc import Sequence
+Every page also gets `me`, the logged-in session (api/console/access.py's SignedIn) or None:
+its user, `me.may("scope")` to offer only what the role allows, and `me.csrf` for its forms.
+"""
+
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import get_args
+from typing import Any, get_args
 from urllib.parse import quote
 from uuid import uuid4
 
@@ -16,6 +20,7 @@ from starlette.responses import Response
 from api.console.answers import Answer
 from api.schemas import HoldReason
 from db.models import AuditRecord, OrderRecord
+from security.roles import Scope
 from settings import Settings
 from workflows.contracts import OrderStatus, order_workflow_id
 from workflows.rules import TERMINAL, format_money
@@ -32,6 +37,11 @@ def order_url(order_id: str) -> str:
     return f"{PREFIX}/orders/{quote(order_id, safe='')}"
 
 
+def sku_url(sku: str) -> str:
+    """The SKU's inventory page."""
+    return f"{PREFIX}/inventory/{quote(sku, safe='')}"
+
+
 def temporal_url(settings: Settings, order_id: str) -> str:
     """The order's workflow in the Temporal UI."""
     base = settings.temporal_ui_url.rstrip("/")
@@ -39,8 +49,8 @@ def temporal_url(settings: Settings, order_id: str) -> str:
     return f"{base}/namespaces/{namespace}/workflows/{quote(order_workflow_id(order_id), safe='')}"
 
 
-def _when(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+def _when(moment: datetime | None) -> str:
+    return "" if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def _environment() -> jinja2.Environment:
@@ -49,11 +59,38 @@ def _environment() -> jinja2.Environment:
         autoescape=True,  # every template, whatever its name: agents see customer-typed text
         undefined=jinja2.StrictUndefined,  # a typo in a template fails the tests, not silently
     )
-    env.filters |= {"money": format_money, "when": _when, "order_url": order_url}
+    env.filters |= {
+        "money": format_money,
+        "when": _when,
+        "order_url": order_url,
+        "sku_url": sku_url,
+    }
     return env
 
 
-templates = Jinja2Templates(env=_environment())
+def _signed_in(request: Request) -> dict[str, Any]:
+    """Who is logged in, for the header, the role's offers and the forms' CSRF field."""
+    return {"me": getattr(request.state, "console", None)}
+
+
+templates = Jinja2Templates(env=_environment(), context_processors=[_signed_in])
+
+
+def render(
+    request: Request,
+    name: str,
+    context: Mapping[str, Any],
+    status_code: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """A page; never stored by the browser or a proxy (it is one user's, and changes)."""
+    return templates.TemplateResponse(
+        request,
+        name,
+        dict(context),
+        status_code=status_code,
+        headers={**NO_STORE, **(headers or {})},
+    )
 
 
 def search(
@@ -67,32 +104,42 @@ def search(
         "orders": orders,
         "searched": searched,
     }
-    return templates.TemplateResponse(request, "search.html", context, headers=NO_STORE)
+    return render(request, "search.html", context)
 
 
 def order(
     request: Request,
     order: OrderRecord,
-    audit: Sequence[AuditRecord],
+    audit: Sequence[AuditRecord] | None,
     settings: Settings,
     answer: Answer | None,
-    agent: str,
 ) -> Response:
-    """One order with its forms; each form gets a fresh idempotency key per rendering."""
+    """One order with the forms the user's role may send; each form gets a fresh idempotency
+    key per rendering. `audit` is None for a role that may not read the audit trail."""
     context = {
         "order": order,
         "audit": audit,
         "answer": answer,
-        "agent": agent,
         "final": order.status in TERMINAL,
         "held": order.status == OrderStatus.ON_HOLD,
         "temporal_url": temporal_url(settings, order.id),
         "hold_reasons": HOLD_REASONS,
         "keys": {form: uuid4().hex for form in FORMS},
+        "change": Scope.ORDERS_CHANGE.value,
+        "cancel": Scope.ORDERS_CANCEL.value,
     }
-    return templates.TemplateResponse(request, "order.html", context, headers=NO_STORE)
+    return render(request, "order.html", context)
 
 
-def not_found(request: Request, order_id: str) -> Response:
-    context = {"order_id": order_id}
-    return templates.TemplateResponse(request, "not_found.html", context, status_code=404)
+def not_found(request: Request, what: str, name: str) -> Response:
+    """`No order has the id …` / `No SKU …`: a 404 page."""
+    return render(request, "not_found.html", {"what": what, "name": name}, status_code=404)
+
+
+def refused(
+    request: Request, status_code: int, title: str, text: str, retry_after: int | None = None
+) -> Response:
+    """Why not: a 403 (the role, a CSRF token) or a 429 (too many failed logins)."""
+    headers = {} if retry_after is None else {"Retry-After": str(retry_after)}
+    context = {"title": title, "text": text}
+    return render(request, "refused.html", context, status_code=status_code, headers=headers)

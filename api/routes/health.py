@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
+from api.auth import OPEN
 from api.deps import ResourcesDep
 from api.schemas import HealthPublic
 
@@ -22,6 +23,7 @@ PROBE_TIMEOUT = timedelta(seconds=2)
 
 @router.get(
     "/healthz",
+    dependencies=[OPEN],  # up or down, nothing more: load balancers ask without a key
     response_model=HealthPublic,
     responses={503: {"model": HealthPublic, "description": "A dependency is unavailable"}},
 )

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 from temporalio.service import RPCError
 
+from api.auth import grants
 from api.cursor import BadCursor, decode_cursor, encode_cursor
 from api.deps import IdempotencyKey, SessionDep, SettingsDep, TemporalDep
 from api.errors import Conflict, OrderNotFound, WorkflowUnavailable, answers, field_error, invalid
@@ -19,6 +20,8 @@ from db.mapping import to_order_input
 from db.models import OrderRecord
 from db.orders import OrderRepository, PagePosition
 from db.stock import StockRepository
+from security.principal import Principal
+from security.roles import Scope
 from settings import Settings
 from temporal_client import start_order
 from workflows.contracts import OrderStatus
@@ -43,11 +46,16 @@ async def place_order(
     session: SessionDep,
     temporal: TemporalDep,
     settings: SettingsDep,
+    caller: Annotated[Principal, grants(Scope.ORDERS_CREATE)],
     idempotency_key: IdempotencyKey = None,
 ) -> OrderPublic:
-    """Place an order: stored as `pending`, then its workflow starts. Retry with the same key."""
+    """Place an order: stored as `pending`, then its workflow starts. Retry with the same key.
+
+    The order is the channel's of a storefront key; an admin key names the channel. Keys are
+    scoped per channel: two storefronts' same key places two orders."""
+    body = body.model_copy(update={"channel": _channel_for(caller, body)})
     _refuse_duplicate_skus(body)
-    order = await _stored_or_new(session, body, idempotency_key)
+    order = await _stored_or_new(session, body, idempotency_key, caller)
     if order.status == OrderStatus.PENDING:  # a replay may find a workflow that never started
         await _start(temporal, order, settings)
     response.headers["Location"] = f"/v1/orders/{order.id}"
@@ -55,22 +63,31 @@ async def place_order(
 
 
 @router.get("/{order_id}", responses=answers({404: "No such order"}))
-async def get_order(order_id: str, session: SessionDep) -> OrderPublic:
+async def get_order(
+    order_id: str, session: SessionDep, caller: Annotated[Principal, grants(Scope.ORDERS_READ)]
+) -> OrderPublic:
     """One order from the read model: status, lines, history and shipments."""
-    return to_order_public(await _get_or_404(session, order_id))
+    return to_order_public(await _get_or_404(session, order_id, caller))
 
 
 @router.get("")
 async def list_orders(
     session: SessionDep,
+    caller: Annotated[Principal, grants(Scope.ORDERS_READ)],
     status: OrderStatus | None = None,
     customer_id: Annotated[str | None, Query(max_length=128)] = None,
+    channel: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> OrdersPublic:
-    """Orders newest first, filtered by status and customer; follow `next_cursor` for more."""
+    """Orders newest first, filtered by status, customer and channel; follow `next_cursor` for
+    more. A storefront key lists its own channel's orders only."""
     after = _position(cursor)
-    rows = await OrderRepository(session).page(status, customer_id, limit + 1, after)
+    if caller.channel is not None:
+        if channel not in (None, caller.channel):
+            return OrdersPublic(items=[], next_cursor=None)  # another channel's: none to see
+        channel = caller.channel
+    rows = await OrderRepository(session).page(status, customer_id, limit + 1, after, channel)
     page, more = rows[:limit], len(rows) > limit
     next_cursor = None
     if more:
@@ -105,20 +122,36 @@ async def _refuse_unknown_skus(session: AsyncSession, body: OrderCreate) -> None
         raise invalid(errors)
 
 
-async def _stored_or_new(session: AsyncSession, body: OrderCreate, key: str | None) -> OrderRecord:
-    """The order this key already placed, else a new one in one transaction."""
-    orders = OrderRepository(session)
-    if key is not None and (stored := await orders.by_idempotency_key(key)) is not None:
+def _channel_for(caller: Principal, body: OrderCreate) -> str:
+    """The channel the order belongs to: the caller's own, or the one an admin names."""
+    if caller.channel is None and body.channel is None:
+        msg = "name the order's channel: this key is not bound to one"
+        raise invalid([field_error(("body", "channel"), msg, "missing", None)])
+    if caller.channel is not None and body.channel not in (None, caller.channel):
+        msg = f"this key places orders on its own channel {caller.channel!r} only"
+        raise invalid([field_error(("body", "channel"), msg, "other_channel", body.channel)])
+    channel = caller.channel or body.channel
+    assert channel is not None
+    return channel
+
+
+async def _stored_or_new(
+    session: AsyncSession, body: OrderCreate, key: str | None, caller: Principal
+) -> OrderRecord:
+    """The order this channel's key already placed, else a new one in one transaction."""
+    orders, channel = OrderRepository(session), body.channel
+    assert channel is not None
+    if key is not None and (stored := await orders.by_idempotency_key(channel, key)) is not None:
         return _replay(stored, body)
     await _refuse_unknown_skus(session, body)
-    order = to_order_record(body, key)
+    order = to_order_record(body, key, channel, caller.actor)
     try:
         await orders.create(order)
         await session.commit()
     except IntegrityError:
         await session.rollback()
         # The unique key decides between concurrent requests: the loser answers with the winner.
-        if key is None or (stored := await orders.by_idempotency_key(key)) is None:
+        if key is None or (stored := await orders.by_idempotency_key(channel, key)) is None:
             raise
         return _replay(stored, body)
     return order
@@ -138,9 +171,10 @@ async def _start(client: Client, order: OrderRecord, settings: Settings) -> None
         raise WorkflowUnavailable(order.id) from err
 
 
-async def _get_or_404(session: AsyncSession, order_id: str) -> OrderRecord:
+async def _get_or_404(session: AsyncSession, order_id: str, caller: Principal) -> OrderRecord:
+    """The order, if it exists in a channel the caller sees: else, to them, it does not."""
     order = await OrderRepository(session).get_with_details(order_id)
-    if order is None:
+    if order is None or not caller.sees(order.channel):
         raise OrderNotFound(order_id)
     return order
 

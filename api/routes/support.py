@@ -6,9 +6,11 @@ An `Idempotency-Key` makes a retried request the same action (Temporal's update 
 """
 
 from http import HTTPStatus
+from typing import Annotated
 
 from fastapi import APIRouter
 
+from api.auth import grants
 from api.deps import IdempotencyKey, SupportDep
 from api.errors import answers
 from api.mapping import to_audit_public, to_order_public
@@ -20,6 +22,10 @@ from api.schemas import (
     OrderPublic,
     ReleaseCreate,
 )
+from security.principal import Principal
+from security.roles import Scope
+
+Changer = Annotated[Principal, grants(Scope.ORDERS_CHANGE)]
 
 router = APIRouter(prefix="/v1/orders", tags=["support"])
 
@@ -35,21 +41,29 @@ ANSWERS = answers(
 
 @router.post("/{order_id}/changes", responses=ANSWERS)
 async def change_order(
-    order_id: str, body: ChangeCreate, support: SupportDep, idempotency_key: IdempotencyKey = None
+    order_id: str,
+    body: ChangeCreate,
+    support: SupportDep,
+    caller: Changer,
+    idempotency_key: IdempotencyKey = None,
 ) -> OrderPublic:
     """Change the shipping address (until shipped) and/or line quantities (until picked).
 
     Extra units are reserved and the payment re-authorized first; if either is refused, 409 and
     nothing changed. Fewer units are released at once."""
-    return to_order_public(await support.change(order_id, body, idempotency_key))
+    return to_order_public(await support.change(order_id, body, idempotency_key, caller))
 
 
 @router.post("/{order_id}/hold", responses=ANSWERS)
 async def hold_order(
-    order_id: str, body: HoldCreate, support: SupportDep, idempotency_key: IdempotencyKey = None
+    order_id: str,
+    body: HoldCreate,
+    support: SupportDep,
+    caller: Changer,
+    idempotency_key: IdempotencyKey = None,
 ) -> OrderPublic:
     """Stop the order before its next step (`on_hold`) until released; allowed until shipped."""
-    return to_order_public(await support.hold(order_id, body, idempotency_key))
+    return to_order_public(await support.hold(order_id, body, idempotency_key, caller))
 
 
 @router.post("/{order_id}/release", responses=ANSWERS)
@@ -57,21 +71,30 @@ async def release_order(
     order_id: str,
     body: ReleaseCreate,
     support: SupportDep,
+    caller: Changer,
     idempotency_key: IdempotencyKey = None,
 ) -> OrderPublic:
     """Let a held order continue where it stopped."""
-    return to_order_public(await support.release(order_id, body, idempotency_key))
+    return to_order_public(await support.release(order_id, body, idempotency_key, caller))
 
 
 @router.post("/{order_id}/cancel", status_code=HTTPStatus.ACCEPTED, responses=ANSWERS)
 async def cancel_order(
-    order_id: str, body: CancelCreate, support: SupportDep, idempotency_key: IdempotencyKey = None
+    order_id: str,
+    body: CancelCreate,
+    support: SupportDep,
+    caller: Annotated[Principal, grants(Scope.ORDERS_CANCEL)],
+    idempotency_key: IdempotencyKey = None,
 ) -> OrderPublic:
-    """Cancel an order; it reaches `cancelled` once its steps are undone. 409 once it shipped."""
-    return to_order_public(await support.cancel(order_id, body, idempotency_key))
+    """Cancel an order; it reaches `cancelled` once its steps are undone. 409 once it shipped.
+
+    A storefront key cancels its own channel's orders only."""
+    return to_order_public(await support.cancel(order_id, body, idempotency_key, caller))
 
 
 @router.get("/{order_id}/audit", responses=answers(NOT_FOUND))
-async def order_audit(order_id: str, support: SupportDep) -> list[AuditPublic]:
+async def order_audit(
+    order_id: str, support: SupportDep, caller: Annotated[Principal, grants(Scope.AUDIT_READ)]
+) -> list[AuditPublic]:
     """Every support action on the order, accepted or refused, oldest first."""
-    return [to_audit_public(row) for row in await support.audit_trail(order_id)]
+    return [to_audit_public(row) for row in await support.audit_trail(order_id, caller)]

@@ -5,6 +5,8 @@ import asyncio
 from alembic import context
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from db.console_users import ConsoleUserRecord  # noqa: F401  (registers its tables)
+from db.keys import ApiKeyRecord  # noqa: F401  (registers the table)
 from db.models import Base
 from settings import get_settings
 

@@ -17,6 +17,7 @@ from api.main import create_app
 from devstack.network import LOOPBACK, free_port, wait_until_listening
 from devstack.process import child_process
 from settings import Settings
+from tests.harness.keys import TEST_PAYLOAD_KEYS
 from tests.harness.orders import OrderBody
 
 REPO = Path(__file__).resolve().parents[2]
@@ -48,10 +49,10 @@ async def serve_api(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @asynccontextmanager
-async def serve_http(settings: Settings) -> AsyncIterator[str]:
-    """The app as production runs it (lifespan and all): uvicorn on a free loopback port, as a
-    task of this loop. Yields its base URL."""
-    port = free_port()
+async def serve_http(settings: Settings, port: int | None = None) -> AsyncIterator[str]:
+    """The app as production runs it (lifespan and all): uvicorn on a loopback port (`port`, or a
+    free one), as a task of this loop. Yields its base URL."""
+    port = port or free_port()
     config = uvicorn.Config(
         create_app(settings), host=LOOPBACK, port=port, log_level="warning", lifespan="on"
     )
@@ -84,6 +85,7 @@ def serve_process(postgres_url: str, temporal_address: str) -> Iterator[str]:
         "OMS_DATABASE_URL": postgres_url,
         "OMS_TEMPORAL_ADDRESS": temporal_address,
         "OMS_TASK_QUEUE": f"tq-{uuid4()}",
+        "OMS_PAYLOAD_KEYS": TEST_PAYLOAD_KEYS,
         "PYTHONPATH": str(REPO),  # `api.main` whatever the working directory
         "PYTHONUNBUFFERED": "1",
     }

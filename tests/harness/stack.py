@@ -19,6 +19,7 @@ from devstack.postgres import EmbeddedPostgres
 from devstack.process import child_process
 from devstack.temporal import EmbeddedTemporal
 from settings import Settings
+from tests.harness.keys import TEST_PAYLOAD_KEYS
 from tests.harness.servers import REPO, migrate
 
 # A world slow enough that orders are really in flight when a fault hits, yet quick to finish.
@@ -44,6 +45,7 @@ class Processes:
             database_url=self.postgres.url,
             temporal_address=self.temporal.address,
             task_queue=self.task_queue,
+            payload_keys=TEST_PAYLOAD_KEYS,
         )
 
     def start_worker(self) -> subprocess.Popen[bytes]:
@@ -53,6 +55,7 @@ class Processes:
             "OMS_DATABASE_URL": self.postgres.url,
             "OMS_TEMPORAL_ADDRESS": self.temporal.address,
             "OMS_TASK_QUEUE": self.task_queue,
+            "OMS_PAYLOAD_KEYS": TEST_PAYLOAD_KEYS,
             "PYTHONUNBUFFERED": "1",
             **WORLD,
             **self.world,

@@ -23,7 +23,8 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 async def audited(sessions: SessionFactory) -> int:
     """A stored order with one audit row, committed; returns the row's id."""
-    order = to_order_record(OrderCreate.model_validate(make_order_body([("SKU-A", 1)])), None)
+    body = OrderCreate.model_validate(make_order_body([("SKU-A", 1)]))
+    order = to_order_record(body, None, "default", "key:shop")
     async with sessions.begin() as session:
         session.add(order)
         await session.flush()

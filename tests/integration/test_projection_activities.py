@@ -42,7 +42,8 @@ def projection(sessions: SessionFactory) -> ProjectionActivities:
 @pytest.fixture
 async def order_id(sessions: SessionFactory) -> str:
     """A placed order with one line of 2 × SKU-A at 19.99 EUR."""
-    order = to_order_record(OrderCreate.model_validate(make_order_body([("SKU-A", 2)])), None)
+    body = OrderCreate.model_validate(make_order_body([("SKU-A", 2)]))
+    order = to_order_record(body, None, "default", "key:shop")
     async with sessions.begin() as session:
         await OrderRepository(session).create(order)
     return order.id

@@ -19,7 +19,7 @@ def order_create(**overrides: Any) -> http.OrderCreate:
 
 
 def test_a_new_order_is_pending_at_version_0_with_its_lines_in_order_and_the_summed_total() -> None:
-    record = mapping.to_order_record(order_create(), "key-1")
+    record = mapping.to_order_record(order_create(), "key-1", "default", "key:shop")
 
     assert (record.status, record.version, record.idempotency_key) == ("pending", 0, "key-1")
     assert [(line.line_no, line.sku, line.quantity) for line in record.lines] == [
@@ -29,18 +29,19 @@ def test_a_new_order_is_pending_at_version_0_with_its_lines_in_order_and_the_sum
     assert record.total == 3 * 1999
 
 
-def test_a_new_order_has_one_history_row_seq_0_placed_by_the_storefront() -> None:
-    record = mapping.to_order_record(order_create(), None)
+def test_a_new_order_has_one_history_row_seq_0_placed_by_the_caller_on_its_channel() -> None:
+    record = mapping.to_order_record(order_create(), None, "eu", "key:shop-eu")
 
     [placed] = record.history
-    assert (placed.seq, placed.status, placed.actor) == (0, "pending", "storefront")
+    assert (placed.seq, placed.status, placed.actor) == (0, "pending", "key:shop-eu")
+    assert record.channel == "eu"
     assert placed.at == record.created_at == record.updated_at
 
 
 def test_a_new_order_stores_the_customer_payment_and_address_as_given() -> None:
     body = order_create()
 
-    record = mapping.to_order_record(body, None)
+    record = mapping.to_order_record(body, None, "default", "key:shop")
 
     assert (record.customer_id, record.customer_email) == (body.customer.id, "ada@example.com")
     assert record.payment_token == "tok_visa"
@@ -61,7 +62,7 @@ def test_the_request_hash_ignores_key_order_but_not_content() -> None:
 
 def test_a_stored_order_reads_back_as_the_order_that_was_placed() -> None:
     body = order_create()
-    record = mapping.to_order_record(body, None)
+    record = mapping.to_order_record(body, None, "default", "key:shop")
 
     public = mapping.to_order_public(record)
 
@@ -134,10 +135,11 @@ def test_a_change_request_carries_the_new_address_and_lines_and_its_request_id()
         reason="phone",
     )
 
-    request = mapping.to_change_request(body, "o-1:change:k")
+    request = mapping.to_change_request(body, "o-1:change:k", "user:ana")
 
     assert request == c.ChangeRequest(
-        requested_by="agent-7",
+        requested_by="user:ana",
+        label="agent-7",
         reason="phone",
         shipping_address=c.Address(**ADDRESS),
         lines=[
@@ -151,21 +153,30 @@ def test_a_change_request_carries_the_new_address_and_lines_and_its_request_id()
 def test_a_change_of_the_address_alone_sends_no_lines() -> None:
     body = http.ChangeCreate(shipping_address=http.Address(**ADDRESS), requested_by="a")
 
-    assert mapping.to_change_request(body, "r").lines is None
+    assert mapping.to_change_request(body, "r", "key:desk").lines is None
 
 
 def test_a_hold_request_names_its_reason_as_the_enum() -> None:
     body = http.HoldCreate(reason_code="fraud_review", note="new card", requested_by="agent-7")
 
-    request = mapping.to_hold_request(body, "r")
+    request = mapping.to_hold_request(body, "r", "key:desk")
 
     assert request.reason_code is c.HoldReason.FRAUD_REVIEW
-    assert (request.note, request.requested_by, request.request_id) == ("new card", "agent-7", "r")
+    assert (request.note, request.requested_by, request.label, request.request_id) == (
+        "new card",
+        "key:desk",
+        "agent-7",
+        "r",
+    )
 
 
-def test_release_and_cancel_requests_carry_who_why_and_the_request_id() -> None:
-    release = mapping.to_release_request(http.ReleaseCreate(requested_by="a", note="ok"), "r1")
-    cancel = mapping.to_cancel_request(http.CancelCreate(reason="why", requested_by="b"), "r2")
+def test_release_and_cancel_requests_carry_the_caller_their_label_why_and_the_request_id() -> None:
+    release = mapping.to_release_request(
+        http.ReleaseCreate(requested_by="a", note="ok"), "r1", "user:ana"
+    )
+    cancel = mapping.to_cancel_request(http.CancelCreate(reason="why"), "r2", "key:shop")
 
-    assert release == c.ReleaseRequest(requested_by="a", note="ok", request_id="r1")
-    assert cancel == c.CancelRequest(reason="why", requested_by="b", request_id="r2")
+    assert release == c.ReleaseRequest(
+        requested_by="user:ana", label="a", note="ok", request_id="r1"
+    )
+    assert cancel == c.CancelRequest(reason="why", requested_by="key:shop", request_id="r2")

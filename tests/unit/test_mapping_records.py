@@ -130,18 +130,20 @@ def test_an_audit_record_becomes_its_row_with_the_request_as_json() -> None:
         order_id="o-1",
         request_id="o-1:hold:k",
         action=SupportAction.HOLD,
-        requested_by="agent-7",
+        requested_by="user:ana",
         request_json=json.dumps({"reason_code": "fraud_review"}),
         outcome=AuditOutcome.ACCEPTED,
         detail="on hold",
         at=AT,
+        label="agent-7",
     )
 
     assert mapping.to_audit_row(record).column_values() == {
         "order_id": "o-1",
         "request_id": "o-1:hold:k",
+        "label": "agent-7",
         "action": "hold",
-        "requested_by": "agent-7",
+        "requested_by": "user:ana",
         "request": {"reason_code": "fraud_review"},
         "outcome": "accepted",
         "detail": "on hold",

@@ -13,6 +13,9 @@ from api.errors import OrderNotFound, Refused, SupportUnavailable
 from api.mapping import to_order_record
 from api.support_service import SupportService, WorkflowNotRunning
 from db.models import AuditRecord, OrderRecord
+from db.orders import OrderHead
+from security.principal import Principal, PrincipalKind
+from security.roles import Role
 from tests.factories import make_order_body
 from workflows.contracts import (
     AuditOutcome,
@@ -22,7 +25,11 @@ from workflows.contracts import (
     SupportRequest,
 )
 
-AGENT = "agent-7"
+AGENT = "agent-7"  # the body's requested_by: a label beside the caller
+CALLER = Principal(kind=PrincipalKind.API_KEY, id="key_1", name="desk", role=Role.SUPPORT)
+SHOP_B = Principal(
+    kind=PrincipalKind.API_KEY, id="key_2", name="shop-b", role=Role.STOREFRONT, channel="b"
+)
 HOLD = http.HoldCreate(reason_code="fraud_review", requested_by=AGENT)
 
 
@@ -38,9 +45,9 @@ class Records:
     async def order(self, order_id: str) -> OrderRecord | None:
         return self.orders.get(order_id)
 
-    async def status_of(self, order_id: str) -> str | None:
+    async def head(self, order_id: str) -> OrderHead | None:
         order = self.orders.get(order_id)
-        return None if order is None else order.status
+        return None if order is None else OrderHead(status=order.status, channel=order.channel)
 
     async def unknown_skus(self, skus: Sequence[str]) -> list[str]:
         return [sku for sku in skus if sku not in self.known_skus]
@@ -84,7 +91,8 @@ def service(records: Records, updates: Updates) -> SupportService:
 
 
 def stored(records: Records, status: str = "reserved") -> str:
-    order = to_order_record(http.OrderCreate.model_validate(make_order_body([("SKU-A", 2)])), None)
+    body = http.OrderCreate.model_validate(make_order_body([("SKU-A", 2)]))
+    order = to_order_record(body, None, "default", "key:shop")
     order.status = status
     records.orders[order.id] = order
     return order.id
@@ -103,7 +111,7 @@ async def test_an_accepted_hold_is_sent_once_and_answers_the_order_as_read_after
 ) -> None:
     order_id = stored(records)
 
-    order = await service.hold(order_id, HOLD, "key-1")
+    order = await service.hold(order_id, HOLD, "key-1", CALLER)
 
     [(sent_to, action, request)] = updates.sent
     assert (sent_to, action, request.request_id) == (order_id, "hold", f"{order_id}:hold:key-1")
@@ -116,8 +124,8 @@ async def test_without_a_key_every_request_is_a_new_update(
 ) -> None:
     order_id = stored(records)
 
-    await service.hold(order_id, HOLD, None)
-    await service.hold(order_id, HOLD, None)
+    await service.hold(order_id, HOLD, None, CALLER)
+    await service.hold(order_id, HOLD, None, CALLER)
 
     first, second = (request.request_id for _, _, request in updates.sent)
     assert first != second
@@ -135,7 +143,7 @@ async def test_an_unknown_order_is_not_found_and_nothing_is_sent(
         "cancel": http.CancelCreate(reason="r", requested_by=AGENT),
     }
     call = getattr(service, action)
-    args = ("nope",) if action == "audit_trail" else ("nope", bodies[action], None)
+    args = ("nope", CALLER) if action == "audit_trail" else ("nope", bodies[action], None, CALLER)
 
     with pytest.raises(OrderNotFound, match="order nope not found"):
         await call(*args)
@@ -149,7 +157,7 @@ async def test_a_refusal_by_the_workflow_is_audited_once_with_its_reason(
     updates.answer = Refused("order is shipped: too late to hold")
 
     with pytest.raises(Refused, match="too late to hold"):
-        await service.hold(order_id, HOLD, "key-1")
+        await service.hold(order_id, HOLD, "key-1", CALLER)
 
     [audit] = records.audited
     assert (audit.order_id, audit.action, audit.outcome) == (order_id, "hold", AuditOutcome.REFUSED)
@@ -157,8 +165,10 @@ async def test_a_refusal_by_the_workflow_is_audited_once_with_its_reason(
         f"{order_id}:hold:key-1",
         "order is shipped: too late to hold",
     )
-    assert audit.requested_by == AGENT
-    assert audit.request_json == '{"reason_code": "fraud_review", "requested_by": "agent-7"}'
+    assert (audit.requested_by, audit.label) == ("key:desk", AGENT)
+    assert audit.request_json == (
+        '{"label": "agent-7", "reason_code": "fraud_review", "requested_by": "key:desk"}'
+    )
 
 
 async def test_a_key_used_before_for_another_request_is_refused_before_sending(
@@ -168,7 +178,7 @@ async def test_a_key_used_before_for_another_request_is_refused_before_sending(
     records.earlier[f"{order_id}:hold:key-1"] = [{"reason_code": "customer_request"}]
 
     with pytest.raises(Refused, match="already used for a different request"):
-        await service.hold(order_id, HOLD, "key-1")
+        await service.hold(order_id, HOLD, "key-1", CALLER)
     assert updates.sent == []
 
 
@@ -177,10 +187,10 @@ async def test_the_same_request_again_with_its_key_is_sent_again_for_its_first_a
 ) -> None:
     order_id = stored(records)
     records.earlier[f"{order_id}:hold:key-1"] = [
-        {"reason_code": "fraud_review", "requested_by": AGENT}
+        {"reason_code": "fraud_review", "requested_by": "key:desk", "label": AGENT}
     ]
 
-    await service.hold(order_id, HOLD, "key-1")
+    await service.hold(order_id, HOLD, "key-1", CALLER)
 
     assert len(updates.sent) == 1
 
@@ -192,7 +202,9 @@ async def test_a_finished_orders_closed_workflow_refuses_with_the_final_status(
     updates.answer = WorkflowNotRunning(order_id)
 
     with pytest.raises(Refused, match="order is already completed"):
-        await service.cancel(order_id, http.CancelCreate(reason="r", requested_by=AGENT), None)
+        await service.cancel(
+            order_id, http.CancelCreate(reason="r", requested_by=AGENT), None, CALLER
+        )
     assert [audit.detail for audit in records.audited] == ["order is already completed"]
 
 
@@ -203,7 +215,7 @@ async def test_a_workflow_not_started_yet_is_unavailable_for_now_and_not_audited
     updates.answer = WorkflowNotRunning(order_id)
 
     with pytest.raises(SupportUnavailable, match="not started yet"):
-        await service.hold(order_id, HOLD, None)
+        await service.hold(order_id, HOLD, None, CALLER)
     assert records.audited == []
 
 
@@ -214,7 +226,7 @@ async def test_temporal_not_answering_is_unavailable_and_not_audited(
     updates.answer = SupportUnavailable("the workflow service did not answer")
 
     with pytest.raises(SupportUnavailable):
-        await service.release(order_id, http.ReleaseCreate(requested_by=AGENT), None)
+        await service.release(order_id, http.ReleaseCreate(requested_by=AGENT), None, CALLER)
     assert records.audited == []
 
 
@@ -224,7 +236,7 @@ async def test_a_change_sends_the_new_lines_and_address_as_the_workflows_payload
     order_id = stored(records)
     body = change(lines=[{"sku": "SKU-A", "quantity": 3}], reason="phone")
 
-    await service.change(order_id, body, "k")
+    await service.change(order_id, body, "k", CALLER)
 
     [(_, action, request)] = updates.sent
     assert action == "change"
@@ -237,7 +249,7 @@ async def test_an_empty_change_is_a_422_on_the_body_and_nothing_is_sent(
     service: SupportService, records: Records, updates: Updates
 ) -> None:
     with pytest.raises(RequestValidationError) as raised:
-        await service.change(stored(records), change(), None)
+        await service.change(stored(records), change(), None, CALLER)
 
     assert error_locations(raised) == [(("body",), "empty_change")]
     assert updates.sent == []
@@ -254,7 +266,7 @@ async def test_each_invalid_line_of_a_change_is_named_by_its_field(
     ]
 
     with pytest.raises(RequestValidationError) as raised:
-        await service.change(stored(records), change(lines=lines), None)
+        await service.change(stored(records), change(lines=lines), None, CALLER)
 
     assert error_locations(raised) == [
         (("body", "lines", 0, "unit_price"), "price_change"),
@@ -270,6 +282,22 @@ async def test_removing_a_line_needs_no_price_and_its_own_price_again_is_no_pric
 ) -> None:
     lines = [{"sku": "SKU-A", "quantity": 0, "unit_price": 1999}, {"sku": "SKU-NEW", "quantity": 0}]
 
-    await service.change(stored(records), change(lines=lines), None)
+    await service.change(stored(records), change(lines=lines), None, CALLER)
 
     assert len(updates.sent) == 1
+
+
+@pytest.mark.parametrize("action", ["hold", "cancel", "audit_trail"])
+async def test_an_order_of_a_channel_the_caller_does_not_see_is_not_found(
+    service: SupportService, records: Records, updates: Updates, action: str
+) -> None:
+    order_id = stored(records)  # on channel "default"
+    bodies: dict[str, Any] = {"hold": HOLD, "cancel": http.CancelCreate(reason="r")}
+    call = getattr(service, action)
+    args = (
+        (order_id, SHOP_B) if action == "audit_trail" else (order_id, bodies[action], None, SHOP_B)
+    )
+
+    with pytest.raises(OrderNotFound):
+        await call(*args)
+    assert updates.sent == []

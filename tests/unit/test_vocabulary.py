@@ -10,6 +10,7 @@ import pytest
 from pydantic import BaseModel
 
 from api import schemas
+from security.roles import Role
 from workflows import contracts
 
 
@@ -20,8 +21,9 @@ from workflows import contracts
         (schemas.HoldReason, contracts.HoldReason),
         (schemas.SupportActionName, contracts.SupportAction),
         (schemas.AuditOutcomeName, contracts.AuditOutcome),
+        (schemas.RoleName, Role),
     ],
-    ids=["status", "hold reason", "support action", "audit outcome"],
+    ids=["status", "hold reason", "support action", "audit outcome", "role"],
 )
 def test_each_http_literal_names_exactly_the_enums_values_in_order(
     literal: Any, enum: type[StrEnum]

@@ -8,12 +8,15 @@ from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.testing import WorkflowEnvironment
 
 from tests.harness.binaries import TEST_SERVER
+from tests.harness.keys import payload_converter
 from workflows.contracts import SEARCH_ATTRIBUTES
 
 
 @pytest.fixture(scope="session")
 async def time_env() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=str(TEST_SERVER))
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=str(TEST_SERVER), data_converter=payload_converter()
+    )
     async with env:
         await env.client.operator_service.add_search_attributes(
             AddSearchAttributesRequest(

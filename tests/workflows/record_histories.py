@@ -18,6 +18,7 @@ from temporalio.worker import Worker
 from tests.factories import make_address, make_order_input
 from tests.harness.binaries import TEMPORAL_CLI
 from tests.harness.fakes import FakeWorld
+from tests.harness.keys import payload_converter
 from tests.harness.order_runs import Handle, wait_for_status
 from workflows.contracts import (
     SEARCH_ATTRIBUTES,
@@ -57,7 +58,9 @@ async def record(
 
 async def main(label: str) -> None:
     async with await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(TEMPORAL_CLI), search_attributes=SEARCH_ATTRIBUTES
+        dev_server_existing_path=str(TEMPORAL_CLI),
+        search_attributes=SEARCH_ATTRIBUTES,
+        data_converter=payload_converter(),  # encrypted with the tests' fixed key, as replayed
     ) as env:
         await record(env, f"completed-{label}", FakeWorld())
         await record(env, f"declined-{label}", _declining())

@@ -1,0 +1,64 @@
+"""The one table of roles and the scopes each grants. Routes declare the scope they need
+(`api/auth.py`'s `grants`); a role's holder passes when the role's set contains it."""
+
+from enum import StrEnum
+
+
+class Scope(StrEnum):
+    """One thing a caller may do. `resource:verb`, as the OpenAPI document lists them."""
+
+    ORDERS_CREATE = "orders:create"
+    ORDERS_READ = "orders:read"
+    ORDERS_CANCEL = "orders:cancel"
+    ORDERS_CHANGE = "orders:change"  # change lines or address, hold, release
+    AUDIT_READ = "audit:read"
+    INVENTORY_READ = "inventory:read"
+    INVENTORY_WRITE = "inventory:write"
+    PAYLOADS_DECODE = "payloads:decode"  # the Temporal UI's codec endpoints
+    API_KEYS_MANAGE = "api_keys:manage"
+    USERS_MANAGE = "users:manage"
+
+
+class Role(StrEnum):
+    STOREFRONT = "storefront"  # bound to one channel: sees and acts on that channel's orders only
+    SUPPORT = "support"
+    WAREHOUSE = "warehouse"
+    OPS = "ops"
+    ADMIN = "admin"
+
+
+S = Scope
+ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
+    Role.STOREFRONT: frozenset({S.ORDERS_CREATE, S.ORDERS_READ, S.ORDERS_CANCEL, S.INVENTORY_READ}),
+    Role.SUPPORT: frozenset(
+        {
+            S.ORDERS_READ,
+            S.AUDIT_READ,
+            S.ORDERS_CHANGE,
+            S.ORDERS_CANCEL,
+            S.INVENTORY_READ,
+            S.PAYLOADS_DECODE,
+        }
+    ),
+    Role.WAREHOUSE: frozenset({S.ORDERS_READ, S.INVENTORY_READ, S.INVENTORY_WRITE}),
+    Role.OPS: frozenset({S.ORDERS_READ, S.AUDIT_READ, S.INVENTORY_READ, S.PAYLOADS_DECODE}),
+    Role.ADMIN: frozenset(Scope),
+}
+
+# Roles whose holders are bound to one channel: they never see another channel's orders.
+CHANNEL_BOUND = frozenset({Role.STOREFRONT})
+DEFAULT_CHANNEL = "default"
+
+
+def may(role: Role, scope: Scope) -> bool:
+    """Whether the role's holder may do what `scope` names."""
+    return scope in ROLE_SCOPES[role]
+
+
+def channel_problem(role: Role, channel: str | None) -> str | None:
+    """Why `channel` cannot go with `role` (a storefront needs one; no other role has one)."""
+    if role in CHANNEL_BOUND and channel is None:
+        return f"a {role.value} key needs a channel"
+    if role not in CHANNEL_BOUND and channel is not None:
+        return f"a {role.value} key sees every channel: it takes none"
+    return None
