@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.access import KeyGuard
-from api.console import routes as console
+from api.console import app as console
 from api.deps import Resources
 from api.errors import install_error_handlers
 from api.routes import api_keys, codec, health, inventory, orders, support
@@ -46,8 +46,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for module in (orders, support, inventory, api_keys, health, console, codec):
+    for module in (orders, support, inventory, api_keys, health, codec):
         app.include_router(module.router)
+    console.install(app)  # its routes, login redirects, 403 pages, security headers
     app.add_middleware(codec.CodecCors)  # CORS for the Temporal UI, on /codec/ only
     return app
 

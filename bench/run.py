@@ -110,7 +110,10 @@ async def run_phases(stack: BenchStack, results: Results) -> None:
     await _phase(results, "1. baseline: no-op workflows", _baseline(stack, client, results))
     stack.start_api()
     limits = httpx.Limits(max_connections=results.options.clients)
-    async with httpx.AsyncClient(base_url=stack.api_url, timeout=30, limits=limits) as http:
+    key = {"Authorization": f"Bearer {await stack.storefront_key()}"}
+    async with httpx.AsyncClient(
+        base_url=stack.api_url, timeout=30, limits=limits, headers=key
+    ) as http:
         pipeline = _pipeline(stack, client, http, results)
         await _phase(results, "2-3. pipeline: orders over HTTP", pipeline)
         await _phase(results, "4. hot SKU", _hot_sku(stack, results))

@@ -2,11 +2,13 @@
 
 import asyncio
 import os
+import secrets
 import signal
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from temporalio.api.enums.v1 import TaskQueueType
@@ -14,12 +16,16 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
+from db.keys import ApiKeyRepository
+from db.session import create_engine, create_session_factory
 from devstack.network import LOOPBACK, free_port, wait_until_listening
 from devstack.postgres import EmbeddedPostgres
 from devstack.process import child_process
 from devstack.supervisor import Supervisor
 from devstack.temporal import EmbeddedTemporal
 from security.payloads import PayloadKey, new_key
+from security.roles import DEFAULT_CHANNEL, Role
+from settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 # A world with no latency and no delivery delay: the system is measured, not the simulation.
@@ -70,6 +76,7 @@ class BenchStack:
         self.api_port = free_port()
         self.logs = logs
         self.payload_keys: tuple[PayloadKey, ...] = (new_key(),)  # this run's, in memory only
+        self.secret = secrets.token_urlsafe(32)  # OMS_SECRET_KEY: API keys are hashed with it
 
     @property
     def api_url(self) -> str:
@@ -92,6 +99,23 @@ class BenchStack:
             capture_output=True,
             timeout=120,
         )
+
+    async def storefront_key(self) -> str:
+        """A storefront key of channel `default`, issued straight into the database."""
+        engine = create_engine(Settings(database_url=self.postgres.url))
+        try:
+            async with create_session_factory(engine).begin() as session:
+                _, key = await ApiKeyRepository(session).issue(
+                    name="bench",
+                    role=Role.STOREFRONT,
+                    channel=DEFAULT_CHANNEL,
+                    created_by="bench",
+                    secret=self.secret.encode(),
+                    now=datetime.now(UTC),
+                )
+        finally:
+            await engine.dispose()
+        return key
 
     def start_workers(self, module: str, count: int, task_queue: str) -> list[LoggedProgram]:
         """`count` worker processes of `module` (`worker.py` or a `-m` module) on `task_queue`."""
@@ -128,6 +152,9 @@ class BenchStack:
             "OMS_API_HOST": LOOPBACK,
             "OMS_API_PORT": str(self.api_port),
             "OMS_PAYLOAD_KEYS": ",".join(key.line() for key in self.payload_keys),
+            "OMS_SECRET_KEY": self.secret,
+            # The bench measures the stack, not the limiter: counted, never refused.
+            "OMS_RATE_LIMIT": "1000000/second",
             **ZERO_LATENCY,
             "PYTHONUNBUFFERED": "1",
         }

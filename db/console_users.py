@@ -103,7 +103,14 @@ class ConsoleUserRepository:
         self._session = session
 
     async def create(
-        self, *, username: str, role: Role, password_hash: str, created_by: str, now: datetime
+        self,
+        *,
+        username: str,
+        role: Role,
+        password_hash: str,
+        created_by: str,
+        now: datetime,
+        must_change: bool = False,
     ) -> ConsoleUserRecord:
         """A new user (flushed): `username` normalized, `role` one of CONSOLE_ROLES."""
         user = ConsoleUserRecord(
@@ -111,7 +118,7 @@ class ConsoleUserRepository:
             username=username,
             role=role.value,
             password_hash=password_hash,
-            must_change_password=False,
+            must_change_password=must_change,
             created_by=created_by,
             created_at=now,
             password_changed_at=now,
@@ -130,9 +137,8 @@ class ConsoleUserRepository:
         return await self._session.get(ConsoleUserRecord, user_id)
 
     async def all(self) -> Sequence[ConsoleUserRecord]:
-        found = await self._session.scalars(
-            select(ConsoleUserRecord).order_by(ConsoleUserRecord.username)
-        )
+        query = select(ConsoleUserRecord).order_by(ConsoleUserRecord.username)
+        found = await self._session.scalars(query.execution_options(populate_existing=True))
         return found.all()
 
     async def set_password(

@@ -8,7 +8,7 @@ impossible even if this code were wrong.
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import InventoryRecord, MovementRecord, ReservationRecord
@@ -219,3 +219,23 @@ class StockRepository:
             _SET_RESERVATIONS, {"new": new_status, "order_id": order_id}
         )
         return {row.sku: row.quantity for row in closed}
+
+    # Reads for the console's inventory pages.
+
+    async def search(self, prefix: str, limit: int) -> Sequence[InventoryRecord]:
+        """SKUs starting with `prefix` (any case), in SKU order; the first ones for ""."""
+        query = select(InventoryRecord).order_by(InventoryRecord.sku).limit(limit)
+        if prefix:
+            starts = func.lower(InventoryRecord.sku).startswith(prefix.lower(), autoescape=True)
+            query = query.where(starts)
+        return (await self._session.scalars(query)).all()
+
+    async def movements(self, sku: str, limit: int) -> Sequence[MovementRecord]:
+        """The SKU's newest movements first (ix_stock_movements_sku serves it)."""
+        query = (
+            select(MovementRecord)
+            .where(MovementRecord.sku == sku)
+            .order_by(MovementRecord.id.desc())
+            .limit(limit)
+        )
+        return (await self._session.scalars(query)).all()

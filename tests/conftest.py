@@ -88,7 +88,15 @@ def settings(postgres_url: str, temporal_env: WorkflowEnvironment) -> Settings:
 async def role_keys(sessions: SessionFactory) -> dict[Role, str]:
     """One API key per role (the storefront's on channel `default`), issued once per session."""
     keyed = Settings(secret_key=TEST_SECRET)
-    return {role: await issue_key(sessions, keyed, role) for role in Role}
+    return {
+        role: await issue_key(sessions, keyed, role, name=f"tests-{role.value}") for role in Role
+    }
+
+
+@pytest.fixture(scope="session")
+def admin_key(role_keys: dict[Role, str]) -> str:
+    """The session's admin API key: for apps a test serves itself (`serve_api(settings, key)`)."""
+    return role_keys[Role.ADMIN]
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ Every console route declares the scope it needs where it is defined, as `/v1` ro
 Not logged in (no session, or an expired one): a 303 to the login page, which comes back here
 after. Logged in without the scope: a 403 page. A state-changing request (any method but GET and
 HEAD) must also carry the session's CSRF token in its `csrf` field, or it is refused with a 403
-before the route runs, so nothing changes. The few routes without a scope (login, logout, your
-own password) declare `dependencies=[OPEN]`; those that need a user take `SignedInDep`.
+before the route runs, so nothing changes. Only the login page declares `dependencies=[OPEN]`;
+logging out and changing one's own password need ANY_CONSOLE_USER, and take `SignedInDep`.
 """
 
 from collections.abc import Awaitable, Callable
@@ -34,6 +34,10 @@ LOGIN = "/console/login"
 ACCOUNT = "/console/account"
 SAFE_METHODS = frozenset({"GET", "HEAD"})
 TOUCH_EVERY = timedelta(minutes=1)  # the idle clock is this precise: one write a minute at most
+# What any logged-in user may do (log out, change their own password) needs a scope every console
+# role holds: orders:read (the storefront, its one other holder, is never a console user).
+ANY_CONSOLE_USER = Scope.ORDERS_READ
+UNBLOCKED = frozenset({ACCOUNT, "/console/logout"})  # open while a password must be changed
 
 
 class ConsoleRedirect(Exception):
@@ -153,7 +157,7 @@ async def require_signed_in(
     if signed_in is None:
         raise ConsoleRedirect(login_url(request))
     request.state.console = signed_in  # the pages show who is logged in and what they may do
-    if signed_in.must_change_password and request.url.path != ACCOUNT:
+    if signed_in.must_change_password and request.url.path not in UNBLOCKED:
         raise ConsoleRedirect(ACCOUNT)
     if request.method not in SAFE_METHODS:
         form = await forms.read(request)

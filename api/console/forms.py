@@ -13,9 +13,10 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 
 from api.console.answers import FormProblem
-from api.schemas import CancelCreate, ChangeCreate, HoldCreate, ReleaseCreate
+from api.schemas import CancelCreate, ChangeCreate, HoldCreate, ReleaseCreate, StockAdjustment
 
 NUMBER = re.compile(r"[0-9]{1,12}")
+SIGNED = re.compile(r"[-+]?[0-9]{1,12}")  # an adjustment: negative removes stock
 KEY = re.compile(r"[0-9a-f]{32}")  # what the page puts in each form: uuid4().hex
 ADDRESS_FIELDS = ("name", "line1", "line2", "city", "postal_code", "country")
 MAX_FIELDS = 400  # the quantity form has three fields per line, up to 100 lines
@@ -66,6 +67,12 @@ class FormReader:
             self.problems.append(f"{name}: must not contain a NUL character")
             return value.replace("\x00", "")
         return value.strip()
+
+
+def raw(form: FormData, name: str) -> str:
+    """The field exactly as typed (passwords are not trimmed); "" when absent or a file."""
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
 
 
 def idempotency_key(form: FormData) -> str | None:
@@ -147,3 +154,15 @@ def _added_line(read: FormReader) -> list[dict[str, Any]]:
     price_text = read.text("new_unit_price")
     price = read.number(price_text, f"unit price of {sku}") if price_text else None
     return [{"sku": sku, "quantity": quantity, "unit_price": price}]
+
+
+def adjustment(form: FormData) -> tuple[StockAdjustment, int]:
+    """The change of on_hand and its reason, and the on_hand the page showed when it was sent."""
+    read = FormReader(form)
+    text = read.text("delta")
+    if SIGNED.fullmatch(text) is None or int(text) == 0:
+        read.problems.append(f"change: {text or 'nothing'} is not a whole number other than 0")
+    shown = read.number(read.text("shown"), "the on hand shown")
+    read.check()
+    body = StockAdjustment.model_validate({"delta": int(text), "reason": read.text("reason")})
+    return body, shown or 0

@@ -19,16 +19,17 @@ from starlette.responses import RedirectResponse, Response
 from api.auth import OPEN
 from api.console import forms, pages, tokens
 from api.console.access import (
+    ANY_CONSOLE_USER,
     LOGIN,
     SESSION_COOKIE,
     ConsoleRefusal,
     SignedInDep,
+    console_grants,
     csrf_refusal,
     safe_next,
-    signed_in_session,
 )
 from api.console.throttle import LoginThrottle
-from api.deps import ResourcesDep, SessionDep, SettingsDep
+from api.deps import ResourcesDep, SettingsDep
 from db.console_users import (
     ConsoleSessionRepository,
     ConsoleUserRecord,
@@ -125,12 +126,8 @@ async def open_session(
 
 
 @router.get("/login", dependencies=[OPEN])
-async def login_page(
-    request: Request, session: SessionDep, settings: SettingsDep, next: str = ""
-) -> Response:
-    """The login form (already logged in: straight on to the page asked for)."""
-    if await signed_in_session(request, session, settings) is not None:
-        return RedirectResponse(safe_next(next), status_code=303)
+async def login_page(request: Request, settings: SettingsDep, next: str = "") -> Response:
+    """The login form (logged in already, it logs in anew: another user, say)."""
     return login_form(request, settings, safe_next(next))
 
 
@@ -143,10 +140,10 @@ async def log_in(request: Request, resources: ResourcesDep, settings: SettingsDe
         settings, tokens.LOGIN_PURPOSE, nonce, form.get("csrf")
     ):
         raise csrf_refusal()
-    username = normalize_username(_field(form.get("username")))[:128]
+    username = normalize_username(forms.raw(form, "username"))[:128]
     password, target = (
-        _field(form.get("password"))[: MAX_LENGTH * 4],
-        safe_next(_field(form.get("next"))),
+        forms.raw(form, "password")[: MAX_LENGTH * 4],
+        safe_next(forms.raw(form, "next")),
     )
     address, old = address_of(request), request.cookies.get(SESSION_COOKIE)
     opened = await open_session(resources.sessions, settings, username, password, address, old)
@@ -169,7 +166,7 @@ async def log_in(request: Request, resources: ResourcesDep, settings: SettingsDe
     return response
 
 
-@router.post("/logout", dependencies=[OPEN])
+@router.post("/logout", dependencies=[console_grants(ANY_CONSOLE_USER)])
 async def log_out(request: Request, signed_in: SignedInDep, resources: ResourcesDep) -> Response:
     """End the session for good: its row is deleted (a POST with the CSRF token, as every
     state change: a cross-site page cannot log an agent out)."""
@@ -215,7 +212,3 @@ def login_form(
         secure=secure(request, settings),
     )
     return response
-
-
-def _field(value: object) -> str:
-    return value if isinstance(value, str) else ""

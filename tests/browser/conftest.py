@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 import pytest
 from playwright.async_api import Browser, async_playwright
 
+from db.session import SessionFactory
 from settings import Settings
 from tests.harness.console import CHROMIUM, CHROMIUM_ARGS, Console, serve_console
 
@@ -35,7 +36,10 @@ async def browser(chromium_path: str) -> AsyncIterator[Browser]:
 
 
 @pytest.fixture
-async def console(settings: Settings, browser: Browser) -> AsyncIterator[Console]:
-    """The console of an app with this test's settings, in a fresh browser context."""
-    async with serve_console(settings, browser) as console:
+async def console(
+    settings: Settings, browser: Browser, sessions: SessionFactory
+) -> AsyncIterator[Console]:
+    """The console of an app with this test's settings, in a fresh browser context, logged in
+    as a new support user."""
+    async with serve_console(settings, browser, sessions) as console:
         yield console

@@ -8,7 +8,9 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from db.session import SessionFactory
+from security.roles import Role
 from settings import Settings
+from tests.harness.keys import ACTORS
 from tests.harness.orders import TERMINAL, MakeOrderBody, wait_for_status
 from tests.harness.storefront import place, stock
 from worker import build_worker
@@ -58,7 +60,7 @@ async def test_an_order_cancelled_before_shipping_is_cancelled_and_its_stock_rel
     assert accepted.json()["id"] == order_id
     assert order["status"] == "cancelled"
     assert "shipped" not in [entry["status"] for entry in order["history"]]
-    assert order["history"][-1]["actor"] == "agent-7"
+    assert order["history"][-1]["actor"] == ACTORS[Role.ADMIN]  # the key, not the body's label
     inventory = (await http.get(f"/v1/inventory/{sku}")).json()
     assert inventory == {"sku": sku, "on_hand": 5, "reserved": 0, "available": 5}
 

@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 
 from db.session import create_engine, create_session_factory
+from security.roles import Role
+from tests.harness.keys import issue_key
 from tests.harness.servers import serve_api
 from tests.harness.shop import Shop
 from tests.harness.stack import start_processes
@@ -24,8 +26,10 @@ async def shop(tmp_path: Path, world: dict[str, str]) -> AsyncIterator[Shop]:
     try:
         engine = create_engine(stack.settings)
         try:
-            async with serve_api(stack.settings) as api:
-                shop = Shop(api=api, sessions=create_session_factory(engine), stack=stack)
+            sessions = create_session_factory(engine)
+            admin = await issue_key(sessions, stack.settings, Role.ADMIN)  # in its own database
+            async with serve_api(stack.settings, admin) as api:
+                shop = Shop(api=api, sessions=sessions, stack=stack)
                 await shop.stock_up()
                 yield shop
         finally:

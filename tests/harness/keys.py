@@ -13,6 +13,8 @@ from settings import Settings
 
 # The server secret every test's settings carry (API keys are hashed with it).
 TEST_SECRET = "test-secret-not-for-production"
+# The actor history and audit name for the session's key of each role (`role_keys`).
+ACTORS = {role: f"key:tests-{role.value}" for role in Role}
 # The Temporal payload key of every test's clients and workers (security/payloads.py's format).
 TEST_PAYLOAD_KEYS = "test-1:zqssG07CIs70hYi38cW6ClJVALND8poCV9EwxyVRLuE"
 
@@ -29,6 +31,7 @@ async def issue_key(
     channel: str | None = None,
     *,
     expires_at: datetime | None = None,
+    name: str | None = None,
 ) -> str:
     """A fresh key of `role` (a storefront on `channel`, `default` unless given)."""
     if role in CHANNEL_BOUND and channel is None:
@@ -36,7 +39,7 @@ async def issue_key(
     assert settings.secret_key is not None
     async with sessions.begin() as session:
         _, key = await ApiKeyRepository(session).issue(
-            name=f"test-{role.value}-{uuid4().hex[:8]}",
+            name=name or f"test-{role.value}-{uuid4().hex[:8]}",
             role=role,
             channel=channel,
             created_by="tests",

@@ -17,7 +17,7 @@ from api.main import create_app
 from devstack.network import LOOPBACK, free_port, wait_until_listening
 from devstack.process import child_process
 from settings import Settings
-from tests.harness.keys import TEST_PAYLOAD_KEYS
+from tests.harness.keys import TEST_PAYLOAD_KEYS, TEST_SECRET, bearer
 from tests.harness.orders import OrderBody
 
 REPO = Path(__file__).resolve().parents[2]
@@ -37,15 +37,16 @@ def migrate(url: str) -> None:
 
 
 @asynccontextmanager
-async def serve_api(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """The real app with its lifespan, called in-process through httpx."""
+async def serve_api(settings: Settings, key: str | None = None) -> AsyncIterator[httpx.AsyncClient]:
+    """The real app with its lifespan, called in-process through httpx (with `key`, if given)."""
     app = create_app(settings)
     transport = httpx.ASGITransport(app=app)
+    headers = {} if key is None else bearer(key)
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://oms.test") as client,
+        httpx.AsyncClient(transport=transport, base_url="http://oms.test", headers=headers) as c,
     ):
-        yield client
+        yield c
 
 
 @asynccontextmanager
@@ -86,6 +87,8 @@ def serve_process(postgres_url: str, temporal_address: str) -> Iterator[str]:
         "OMS_TEMPORAL_ADDRESS": temporal_address,
         "OMS_TASK_QUEUE": f"tq-{uuid4()}",
         "OMS_PAYLOAD_KEYS": TEST_PAYLOAD_KEYS,
+        "OMS_SECRET_KEY": TEST_SECRET,
+        "OMS_RATE_LIMIT": "100000/second",  # property tests are fast clients, not abusive ones
         "PYTHONPATH": str(REPO),  # `api.main` whatever the working directory
         "PYTHONUNBUFFERED": "1",
     }
@@ -104,11 +107,11 @@ def serve_process(postgres_url: str, temporal_address: str) -> Iterator[str]:
 
 
 async def place_while_temporal_is_down(
-    settings: Settings, body: OrderBody, key: str | None = None
+    settings: Settings, api_key: str, body: OrderBody, key: str | None = None
 ) -> httpx.Response:
     """POST the order to an API whose Temporal is unreachable: the answer (a 503) it gives."""
     down = settings.model_copy(update={"temporal_address": f"127.0.0.1:{free_port()}"})
-    async with serve_api(down) as api_without_temporal:
+    async with serve_api(down, api_key) as api_without_temporal:
         return await api_without_temporal.post(
             "/v1/orders", json=body, headers={"Idempotency-Key": key or str(uuid4())}
         )

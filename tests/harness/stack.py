@@ -19,7 +19,7 @@ from devstack.postgres import EmbeddedPostgres
 from devstack.process import child_process
 from devstack.temporal import EmbeddedTemporal
 from settings import Settings
-from tests.harness.keys import TEST_PAYLOAD_KEYS
+from tests.harness.keys import TEST_PAYLOAD_KEYS, TEST_SECRET
 from tests.harness.servers import REPO, migrate
 
 # A world slow enough that orders are really in flight when a fault hits, yet quick to finish.
@@ -46,6 +46,7 @@ class Processes:
             temporal_address=self.temporal.address,
             task_queue=self.task_queue,
             payload_keys=TEST_PAYLOAD_KEYS,
+            secret_key=TEST_SECRET,
         )
 
     def start_worker(self) -> subprocess.Popen[bytes]:

@@ -15,7 +15,9 @@ import pytest
 from temporalio.worker import Worker
 
 from db.session import SessionFactory
+from security.roles import Role
 from settings import Settings
+from tests.harness.keys import ACTORS
 from tests.harness.orders import MakeOrderBody, MakeSku, wait_for_status
 from tests.harness.storefront import place
 from tests.harness.support import (
@@ -204,7 +206,8 @@ async def test_the_audit_trail_lists_every_action_oldest_first(
         ("change", "accepted"),
         ("cancel", "accepted"),
     ]
-    assert {r["requested_by"] for r in rows} == {AGENT}
+    assert {r["requested_by"] for r in rows} == {ACTORS[Role.ADMIN]}
+    assert {r["label"] for r in rows} == {AGENT}
     times = [datetime.fromisoformat(r["at"]) for r in rows]
     assert times == sorted(times)
     assert [r["id"] for r in rows] == sorted(r["id"] for r in rows)

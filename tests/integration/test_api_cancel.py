@@ -37,9 +37,9 @@ async def test_cancelling_a_shipped_order_answers_409_with_the_workflows_reason(
 
 
 async def test_cancelling_a_finished_order_answers_409_with_its_status(
-    settings: Settings, worker: Worker, new_sku: MakeSku, order_body: MakeOrderBody
+    settings: Settings, worker: Worker, new_sku: MakeSku, order_body: MakeOrderBody, admin_key: str
 ) -> None:
-    async with serve_api(settings) as api:
+    async with serve_api(settings, admin_key) as api:
         sku = await new_sku(0)  # backordered, then cancelled: the quickest way to a closed order
         placed = await api.post("/v1/orders", json=order_body(sku))
         order_id = placed.json()["id"]
@@ -54,10 +54,10 @@ async def test_cancelling_a_finished_order_answers_409_with_its_status(
 
 
 async def test_cancelling_an_order_whose_workflow_never_started_answers_503(
-    settings: Settings, new_sku: MakeSku, order_body: MakeOrderBody
+    settings: Settings, new_sku: MakeSku, order_body: MakeOrderBody, admin_key: str
 ) -> None:
-    refused = await place_while_temporal_is_down(settings, order_body(await new_sku(5)))
-    async with serve_api(settings) as api:
+    refused = await place_while_temporal_is_down(settings, admin_key, order_body(await new_sku(5)))
+    async with serve_api(settings, admin_key) as api:
         answer = await api.post(f"/v1/orders/{refused.json()['order_id']}/cancel", json=CANCEL)
 
     assert answer.status_code == 503

@@ -15,7 +15,9 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from db.session import SessionFactory
+from security.roles import Role
 from settings import Settings
+from tests.harness.keys import ACTORS
 from tests.harness.orders import MakeOrderBody, MakeSku, wait_for_status
 from tests.harness.storefront import place
 from tests.harness.support import (
@@ -67,12 +69,17 @@ async def test_more_units_are_reserved_and_the_total_and_payment_follow(
     assert order["lines"] == [{"sku": sku, "quantity": 3, "unit_price": PRICE}]
     assert (order["total"], order["status"]) == (3 * PRICE, "on_hold")
     changed = order["history"][-1]
-    assert (changed["status"], changed["actor"]) == ("on_hold", AGENT)
+    assert (changed["status"], changed["actor"]) == ("on_hold", ACTORS[Role.ADMIN])
     assert changed["reason"] == f"changed: {sku} 2 → 3, total 59.97 EUR: one more for a friend"
     assert (await stock_of(api, sku))["reserved"] == 3
     assert await adjusted_amounts(sessions, order_id) == [3 * PRICE]
     [row] = await audit_of(api, order_id)
-    assert (row["action"], row["outcome"], row["requested_by"]) == ("change", "accepted", AGENT)
+    assert (row["action"], row["outcome"], row["requested_by"]) == (
+        "change",
+        "accepted",
+        ACTORS[Role.ADMIN],
+    )
+    assert row["label"] == AGENT
     assert row["detail"] == f"{sku} 2 → 3, total 59.97 EUR"
     assert row["request"]["lines"][0]["quantity"] == 3
     done = await release_to_completion(api, order_id)
@@ -359,8 +366,9 @@ async def test_a_change_that_cannot_apply_answers_422_at_its_field(
     assert (await order_of(api, order_id))["lines"][0]["quantity"] == 2
 
 
-async def test_a_change_without_requested_by_answers_422(api: httpx.AsyncClient) -> None:
-    answer = await api.post(f"/v1/orders/{uuid4()}/changes", json={"shipping_address": NEW_ADDRESS})
+async def test_a_requested_by_that_is_empty_answers_422(api: httpx.AsyncClient) -> None:
+    body = {"shipping_address": NEW_ADDRESS, "requested_by": ""}
+    answer = await api.post(f"/v1/orders/{uuid4()}/changes", json=body)
 
     assert answer.status_code == 422
     assert answer.json()["detail"][0]["loc"] == ["body", "requested_by"]

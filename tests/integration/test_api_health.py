@@ -21,7 +21,7 @@ async def test_health_is_ok_when_both_dependencies_answer(api: httpx.AsyncClient
 async def test_health_names_temporal_when_it_is_unreachable(settings: Settings) -> None:
     down = settings.model_copy(update={"temporal_address": f"127.0.0.1:{free_port()}"})
 
-    async with serve_api(down) as api:
+    async with serve_api(down) as api:  # no key: anyone may ask
         answer = await api.get("/healthz")
 
     assert answer.status_code == 503
@@ -32,7 +32,7 @@ async def test_health_names_the_database_when_it_is_unreachable(settings: Settin
     url = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/oms"
     down = settings.model_copy(update={"database_url": url})
 
-    async with serve_api(down) as api:
+    async with serve_api(down) as api:  # no key: anyone may ask
         answer = await api.get("/healthz")
 
     assert answer.status_code == 503
@@ -40,12 +40,12 @@ async def test_health_names_the_database_when_it_is_unreachable(settings: Settin
 
 
 async def test_an_order_placed_while_the_database_is_down_answers_503_not_500(
-    settings: Settings, order_body: MakeOrderBody
+    settings: Settings, order_body: MakeOrderBody, admin_key: str
 ) -> None:
     url = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/oms"
     down = settings.model_copy(update={"database_url": url})
 
-    async with serve_api(down) as api:
+    async with serve_api(down, admin_key) as api:
         answer = await api.post("/v1/orders", json=order_body("SKU-ANY"))
 
     assert answer.status_code == 503

@@ -15,7 +15,9 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from db.session import SessionFactory
+from security.roles import Role
 from settings import Settings
+from tests.harness.keys import ACTORS
 from tests.harness.orders import MakeOrderBody, MakeSku, wait_for_status
 from tests.harness.servers import serve_api
 from tests.harness.storefront import place
@@ -59,7 +61,7 @@ async def test_a_held_order_waits_while_an_order_placed_after_it_completes(
     assert held.status_code == 200, held.text
     assert (held.json()["status"], held.json()["status_reason"]) == ("on_hold", "fraud_review")
     on_hold = held.json()["history"][-1]
-    assert (on_hold["status"], on_hold["actor"]) == ("on_hold", AGENT)
+    assert (on_hold["status"], on_hold["actor"]) == ("on_hold", ACTORS[Role.ADMIN])
     assert on_hold["reason"] == "fraud_review: card used in two countries"
     assert (still["status"], still["status_reason"]) == ("on_hold", "fraud_review")
     assert [h["status"] for h in still["history"]][-1] == "on_hold"
@@ -67,7 +69,8 @@ async def test_a_held_order_waits_while_an_order_placed_after_it_completes(
     assert released.status_code == 200, released.text
     assert released.json()["status"] != "on_hold"
     assert released.json()["status_reason"] is None
-    assert ("released: checked", AGENT) in [(h["reason"], h["actor"]) for h in done["history"]]
+    by_caller = ("released: checked", ACTORS[Role.ADMIN])
+    assert by_caller in [(h["reason"], h["actor"]) for h in done["history"]]
     audit = await audit_of(api, held_id)
     assert [(r["action"], r["outcome"]) for r in audit] == [
         ("hold", "accepted"),
@@ -76,7 +79,8 @@ async def test_a_held_order_waits_while_an_order_placed_after_it_completes(
     assert audit[0]["request"] == {
         "reason_code": "fraud_review",
         "note": "card used in two countries",
-        "requested_by": AGENT,
+        "requested_by": ACTORS[Role.ADMIN],
+        "label": AGENT,
     }
     await assert_sound(sessions, held_id, sibling_id)
 
@@ -96,7 +100,8 @@ async def test_releasing_an_order_that_is_not_on_hold_answers_409_and_is_audited
     assert (answer.status_code, answer.json()) == (409, {"detail": "order is not on hold"})
     [row] = await audit_of(api, order_id)
     assert (row["action"], row["outcome"]) == ("release", "refused")
-    assert (row["detail"], row["requested_by"]) == ("order is not on hold", AGENT)
+    assert (row["detail"], row["requested_by"]) == ("order is not on hold", ACTORS[Role.ADMIN])
+    assert row["label"] == AGENT
     assert (await order_of(api, order_id))["status"] == "backordered"
     assert (await cancel(api, order_id)).status_code == 202
     await wait_for_status(api, order_id, "cancelled")
@@ -205,9 +210,12 @@ async def test_an_order_above_the_review_limit_waits_on_hold_until_released(
     new_sku: MakeSku,
     order_body: MakeOrderBody,
     sessions: SessionFactory,
+    admin_key: str,
 ) -> None:
     sku = await new_sku(10)
-    async with serve_api(settings.model_copy(update={"payment_review_above": 3000})) as api:
+    async with serve_api(
+        settings.model_copy(update={"payment_review_above": 3000}), admin_key
+    ) as api:
         large_id = await place(api, order_body(sku, quantity=2))  # 39.98 EUR
         small_id = await place(api, order_body(sku, quantity=1))  # 19.99 EUR
         await wait_for_status(api, small_id, "completed")
@@ -231,13 +239,14 @@ async def test_a_hold_that_was_on_when_the_review_came_does_not_skip_the_review(
     new_sku: MakeSku,
     order_body: MakeOrderBody,
     sessions: SessionFactory,
+    admin_key: str,
 ) -> None:
     sku = await new_sku(5)
     reviewing = settings.model_copy(update={"payment_review_above": 0})
     slow = timedelta(seconds=1)
     async with (
         worker_where(temporal_env, sessions, settings, sim_step_latency=slow),
-        serve_api(reviewing) as api,
+        serve_api(reviewing, admin_key) as api,
     ):
         order_id = await place(api, order_body(sku))
         for _ in range(250):  # once the stock is reserved, the payment takes a second

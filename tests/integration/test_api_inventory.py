@@ -9,6 +9,8 @@ from sqlalchemy import select
 from db.models import MovementRecord
 from db.session import SessionFactory
 from db.stock import StockRepository, Wanted
+from security.roles import Role
+from tests.harness.keys import ACTORS
 from tests.harness.orders import MakeSku
 
 pytestmark = pytest.mark.integration
@@ -18,12 +20,13 @@ def fresh_sku() -> str:
     return f"SKU-{uuid4().hex[:12].upper()}"
 
 
-async def movements(sessions: SessionFactory, sku: str) -> list[tuple[int, str, str]]:
+async def movements(sessions: SessionFactory, sku: str) -> list[tuple[int, str, str, str | None]]:
+    """(delta, reason, actor, label) of the SKU's movements, oldest first."""
     async with sessions() as session:
         rows = await session.scalars(
             select(MovementRecord).where(MovementRecord.sku == sku).order_by(MovementRecord.id)
         )
-        return [(row.delta, row.reason, row.actor) for row in rows]
+        return [(row.delta, row.reason, row.actor, row.label) for row in rows]
 
 
 async def reserve(sessions: SessionFactory, sku: str, quantity: int) -> None:
@@ -47,10 +50,10 @@ async def test_a_count_creates_a_new_sku_and_reads_back(
     expected = {"sku": sku, "on_hand": 10, "reserved": 0, "available": 10}
     assert (counted.status_code, counted.json()) == (200, expected)
     assert (read.status_code, read.json()) == (200, expected)
-    assert await movements(sessions, sku) == [(10, "stock count", "api")]
+    assert await movements(sessions, sku) == [(10, "stock count", ACTORS[Role.ADMIN], None)]
 
 
-async def test_a_recount_writes_the_difference_as_a_movement_by_the_named_actor(
+async def test_a_recount_is_a_movement_of_the_difference_by_the_caller_labelled_by_x_actor(
     api: httpx.AsyncClient, new_sku: MakeSku, sessions: SessionFactory
 ) -> None:
     sku = await new_sku(10)
@@ -60,7 +63,12 @@ async def test_a_recount_writes_the_difference_as_a_movement_by_the_named_actor(
     )
 
     assert answer.json()["on_hand"] == 7
-    assert (await movements(sessions, sku))[-1] == (-3, "stock count", "clerk-3")
+    assert (await movements(sessions, sku))[-1] == (
+        -3,
+        "stock count",
+        ACTORS[Role.ADMIN],
+        "clerk-3",
+    )
 
 
 async def test_an_adjustment_adds_to_on_hand_with_its_reason(
@@ -75,7 +83,7 @@ async def test_an_adjustment_adds_to_on_hand_with_its_reason(
 
     assert answer.status_code == 200
     assert answer.json() == {"sku": sku, "on_hand": 15, "reserved": 4, "available": 11}
-    assert (await movements(sessions, sku))[-1] == (5, "receipt", "api")
+    assert (await movements(sessions, sku))[-1] == (5, "receipt", ACTORS[Role.ADMIN], None)
 
 
 async def test_stock_cannot_go_below_what_is_reserved(

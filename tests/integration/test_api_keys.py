@@ -51,9 +51,10 @@ async def test_a_created_key_works_at_once_and_its_secret_is_shown_only_then(
 
     assert created.status_code == 201
     key = created.json()
-    assert key["key"].startswith("oms_sk_") and len(key["key"]) == 50
+    assert key["key"].startswith("oms_sk_")
+    assert len(key["key"]) == 50
     assert (key["name"], key["role"], key["channel"]) == ("shop-eu", "storefront", "eu")
-    assert key["expires_at"] is None and key["last_used_at"] is None
+    assert (key["expires_at"], key["last_used_at"]) == (None, None)
     sku = await new_sku(1)
     assert (await api.get(f"/v1/inventory/{sku}", headers=bearer(key["key"]))).status_code == 200
     listed = (await api.get("/v1/api-keys")).json()["items"]
@@ -63,7 +64,9 @@ async def test_a_created_key_works_at_once_and_its_secret_is_shown_only_then(
     assert key["key"] not in (await api.get("/v1/api-keys")).text
     async with sessions() as session:  # only its keyed hash is stored, nowhere the key itself
         dump = await session.scalar(text("SELECT string_agg(t::text, ' ') FROM api_keys t"))
-    assert dump is not None and key["id"] in dump and key["key"] not in dump
+    assert dump is not None
+    assert key["id"] in dump
+    assert key["key"] not in dump
 
 
 async def test_a_revoked_key_is_refused_from_the_next_request_on(
@@ -100,7 +103,10 @@ async def test_an_expired_key_is_refused(
         ({"name": "x", "role": "storefront"}, ["body", "channel"]),
         ({"name": "x", "role": "support", "channel": "eu"}, ["body", "channel"]),
         ({"name": "x", "role": "root"}, ["body", "role"]),
-        ({"name": "x", "role": "ops", "expires_at": "2020-01-01T00:00:00Z"}, ["body", "expires_at"]),
+        (
+            {"name": "x", "role": "ops", "expires_at": "2020-01-01T00:00:00Z"},
+            ["body", "expires_at"],
+        ),
         ({"role": "ops"}, ["body", "name"]),
     ],
     ids=["storefront without channel", "channel on support", "unknown role", "past", "no name"],

@@ -11,7 +11,9 @@ from temporalio.testing import WorkflowEnvironment
 
 from db.models import OrderRecord
 from db.session import SessionFactory
+from security.roles import Role
 from settings import Settings
+from tests.harness.keys import ACTORS
 from tests.harness.orders import MakeOrderBody, MakeSku
 from tests.harness.servers import place_while_temporal_is_down, serve_api
 from workflows.contracts import order_workflow_id
@@ -44,7 +46,8 @@ async def test_placing_an_order_answers_202_with_its_location_and_the_stored_ord
     assert order["lines"] == [{"sku": sku, "quantity": 3, "unit_price": 1999}]
     assert order["customer"] == body["customer"]
     assert order["shipping_address"] == body["shipping_address"]
-    assert [(h["status"], h["actor"]) for h in order["history"]] == [("pending", "storefront")]
+    placed_by = [(h["status"], h["actor"]) for h in order["history"]]
+    assert placed_by == [("pending", ACTORS[Role.ADMIN])]
     assert order["created_at"].endswith("Z")
     assert order["shipments"] == []
     read = await api.get(placed.headers["location"])
@@ -212,10 +215,11 @@ async def test_an_order_placed_while_temporal_is_down_answers_503_and_a_retry_st
     order_body: MakeOrderBody,
     sessions: SessionFactory,
     temporal_env: WorkflowEnvironment,
+    admin_key: str,
 ) -> None:
     body, key = order_body(await new_sku(5)), str(uuid4())
-    refused = await place_while_temporal_is_down(settings, body, key)
-    async with serve_api(settings) as api:
+    refused = await place_while_temporal_is_down(settings, admin_key, body, key)
+    async with serve_api(settings, admin_key) as api:
         retried = await api.post("/v1/orders", json=body, headers={"Idempotency-Key": key})
 
     assert refused.status_code == 503

@@ -22,9 +22,10 @@ async def test_an_order_left_without_a_workflow_gets_one_and_only_one(
     order_body: MakeOrderBody,
     sessions: SessionFactory,
     temporal_env: WorkflowEnvironment,
+    admin_key: str,
 ) -> None:
     # The storefront got a 503 and never retries.
-    refused = await place_while_temporal_is_down(settings, order_body(await new_sku(5)))
+    refused = await place_while_temporal_is_down(settings, admin_key, order_body(await new_sku(5)))
     order_id = refused.json()["order_id"]
     now = settings.model_copy(update={"reconcile_grace": timedelta(0)})
 

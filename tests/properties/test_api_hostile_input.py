@@ -44,23 +44,24 @@ CASES = [
 
 
 @pytest.fixture(scope="module")
-def sku(live_url: str) -> str:
+def sku(live_url: str, admin: dict[str, str]) -> str:
     """A SKU in stock, so requests get past 'unknown SKU' to where the bugs are."""
     name = f"SKU-HOSTILE-{uuid4().hex[:10].upper()}"
-    counted = requests.put(f"{live_url}/v1/inventory/{name}", json={"on_hand": 5}, timeout=10)
+    url = f"{live_url}/v1/inventory/{name}"
+    counted = requests.put(url, json={"on_hand": 5}, headers=admin, timeout=10)
     assert counted.status_code == 200, counted.text
     return name
 
 
 @pytest.mark.parametrize(("method", "path", "body"), CASES)
 def test_input_the_database_or_json_cannot_hold_is_refused_with_a_4xx_that_says_why(
-    live_url: str, sku: str, method: str, path: str, body: str | None
+    live_url: str, sku: str, admin: dict[str, str], method: str, path: str, body: str | None
 ) -> None:
     answer = requests.request(
         method,
         live_url + path.replace("{sku}", sku),
         data=None if body is None else body.replace("{sku}", sku).encode(),
-        headers={"Content-Type": "application/json"},
+        headers={"Content-Type": "application/json"} | admin,
         timeout=10,
     )
 

@@ -92,10 +92,11 @@ def client_errors_say_what_is_wrong(
 
 
 @pytest.fixture(scope="module")
-def stocked_url(live_url: str) -> str:
+def stocked_url(live_url: str, admin: dict[str, str]) -> str:
     """The live server, with every SKU of STOCKED counted."""
     for sku in STOCKED:
-        counted = requests.put(f"{live_url}/v1/inventory/{sku}", json={"on_hand": 50}, timeout=10)
+        url = f"{live_url}/v1/inventory/{sku}"
+        counted = requests.put(url, json={"on_hand": 50}, headers=admin, timeout=10)
         assert counted.status_code == 200, counted.text
     return live_url
 
@@ -109,8 +110,10 @@ def test_the_server_serves_the_document_the_tests_are_generated_from(live_url: s
 
 @schema.parametrize()
 def test_no_request_gets_a_server_error_and_every_client_error_says_why(
-    case: Case, stocked_url: str
+    case: Case, stocked_url: str, admin: dict[str, str]
 ) -> None:
     case.call_and_validate(
-        base_url=stocked_url, checks=[not_a_server_error, client_errors_say_what_is_wrong]
+        base_url=stocked_url,
+        headers=admin,
+        checks=[not_a_server_error, client_errors_say_what_is_wrong],
     )

@@ -23,7 +23,8 @@ FASTAPI_DOCS = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 @pytest.mark.parametrize("route", ROUTES, ids=str)
 def test_each_route_declares_one_scope_or_is_open_on_purpose(route: Declared) -> None:
     if str(route) in OPEN_ROUTES:
-        assert route.open and not route.scopes
+        assert route.open
+        assert not route.scopes
     else:
         assert not route.open, f"{route} is declared OPEN but is not a route anyone may call"
         assert len(route.scopes) == 1, f"{route} declares scopes {sorted(route.scopes)}"

@@ -1,0 +1,176 @@
+"""Every role on every route that takes an API key, generated from the app's routes: anonymous
+callers get 401, a role without the route's scope 403, the others the route's own answer.
+
+A route with no example below fails here: add one, with the answer an allowed caller gets."""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import uuid4
+
+import httpx
+import pytest
+from temporalio.worker import Worker
+
+from api.main import create_app
+from security.roles import Role, Scope, may
+from tests.harness.keys import bearer
+from tests.harness.orders import MakeOrderBody, MakeSku, wait_for_status
+from tests.harness.routes import Declared, declared_routes
+from tests.harness.support import NEW_ADDRESS
+
+pytestmark = pytest.mark.integration
+
+ROUTES = [
+    route for route in declared_routes(create_app()) if route.path.startswith(("/v1/", "/codec/"))
+]
+CALLERS: list[Role | None] = [None, *Role]  # None: no key at all
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request: the path's parameters and the JSON body."""
+
+    params: dict[str, str] = field(default_factory=dict)
+    json: Any = None
+
+
+@dataclass
+class World:
+    """What the examples build on: an admin client (the test's `api`) and a worker."""
+
+    api: httpx.AsyncClient
+    new_sku: MakeSku
+    order_body: MakeOrderBody
+
+    async def order(self, on_hand: int = 5) -> str:
+        """An order of channel `default` (the storefront key's) by admin."""
+        body = self.order_body(await self.new_sku(on_hand))
+        placed = await self.api.post("/v1/orders", json=body)
+        assert placed.status_code == 202, placed.text
+        order_id: str = placed.json()["id"]
+        return order_id
+
+    async def backordered(self) -> str:
+        """An order waiting for stock: every support action applies to it."""
+        order_id = await self.order(on_hand=0)
+        await wait_for_status(self.api, order_id, "backordered")
+        return order_id
+
+    async def held(self) -> str:
+        order_id = await self.backordered()
+        body = {"reason_code": "customer_request"}
+        assert (await self.api.post(f"/v1/orders/{order_id}/hold", json=body)).status_code == 200
+        return order_id
+
+
+async def _order(world: World) -> Call:
+    return Call({"order_id": await world.order()})
+
+
+async def _backordered(world: World, json: Any) -> Call:
+    return Call({"order_id": await world.backordered()}, json)
+
+
+async def _held(world: World) -> Call:
+    return Call({"order_id": await world.held()}, {"note": "checked"})
+
+
+async def _sku(world: World, json: Any = None) -> Call:
+    return Call({"sku": await world.new_sku(5)}, json)
+
+
+async def _key(world: World) -> Call:
+    created = await world.api.post("/v1/api-keys", json={"name": "doomed", "role": "ops"})
+    return Call({"key_id": created.json()["id"]})
+
+
+async def _new_order(world: World) -> Call:
+    return Call(json=world.order_body(await world.new_sku(5)))
+
+
+async def _nothing_needed(world: World) -> Call:
+    return Call()
+
+
+def _body(json: Any) -> Callable[[World], Awaitable[Call]]:
+    async def call(world: World) -> Call:
+        return Call(json=json)
+
+    return call
+
+
+Example = tuple[int, Callable[[World], Awaitable[Call]]]
+EXAMPLES: dict[str, Example] = {
+    "POST /v1/orders": (202, _new_order),
+    "GET /v1/orders": (200, _nothing_needed),
+    "GET /v1/orders/{order_id}": (200, _order),
+    "POST /v1/orders/{order_id}/changes": (
+        200,
+        lambda w: _backordered(w, {"shipping_address": NEW_ADDRESS}),
+    ),
+    "POST /v1/orders/{order_id}/hold": (
+        200,
+        lambda w: _backordered(w, {"reason_code": "fraud_review"}),
+    ),
+    "POST /v1/orders/{order_id}/release": (200, _held),
+    "POST /v1/orders/{order_id}/cancel": (202, lambda w: _backordered(w, {"reason": "r"})),
+    "GET /v1/orders/{order_id}/audit": (200, _order),
+    "GET /v1/inventory/{sku}": (200, _sku),
+    "PUT /v1/inventory/{sku}": (200, lambda w: _sku(w, {"on_hand": 7})),
+    "POST /v1/inventory/{sku}/adjustments": (
+        200,
+        lambda w: _sku(w, {"delta": 1, "reason": "found one"}),
+    ),
+    "POST /v1/api-keys": (201, _body({"name": "n", "role": "ops"})),
+    "GET /v1/api-keys": (200, _nothing_needed),
+    "DELETE /v1/api-keys/{key_id}": (204, _key),
+    "POST /codec/encode": (200, _body({"payloads": []})),
+    "POST /codec/decode": (200, _body({"payloads": []})),
+}
+# What callers who must be turned away ask for: nothing that exists, and no body, so their
+# answer cannot come from anything but who they are.
+NOTHING = Call({"order_id": "no-such-order", "sku": "SKU-NOTHING", "key_id": "key_nothing"})
+
+
+def expected(route: Declared, caller: Role | None) -> int | None:
+    """401 or 403 for a caller turned away; None: the route's own answer."""
+    if caller is None:
+        return 401
+    [scope] = route.scopes
+    return None if may(caller, Scope(scope)) else 403
+
+
+def test_every_route_that_takes_a_key_has_an_example() -> None:
+    assert sorted(str(route) for route in ROUTES) == sorted(EXAMPLES)
+
+
+@pytest.mark.parametrize("caller", CALLERS, ids=lambda c: "anonymous" if c is None else c.value)
+@pytest.mark.parametrize("route", ROUTES, ids=str)
+async def test_each_role_gets_exactly_its_answer_on_each_route(
+    route: Declared,
+    caller: Role | None,
+    api: httpx.AsyncClient,
+    worker: Worker,
+    role_keys: dict[Role, str],
+    new_sku: MakeSku,
+    order_body: MakeOrderBody,
+) -> None:
+    allowed_status, prepare = EXAMPLES[str(route)]
+    refusal = expected(route, caller)
+    call = NOTHING if refusal is not None else await prepare(World(api, new_sku, order_body))
+    request = api.build_request(
+        route.method,
+        route.path.format(**call.params),
+        json=call.json,
+        headers={"Idempotency-Key": str(uuid4())},
+    )
+    del request.headers["Authorization"]  # the fixture's admin key: this caller's instead
+    if caller is not None:
+        request.headers.update(bearer(role_keys[caller]))
+
+    answer = await api.send(request)
+
+    assert answer.status_code == (refusal or allowed_status), answer.text
+    if refusal == 403:
+        assert answer.json()["scope"] in route.scopes
