@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.access import KeyGuard
+from api.body_limit import BodyLimit
 from api.console import app as console
 from api.deps import Resources
 from api.errors import install_error_handlers
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     console.install(app)  # its routes, login redirects, 403 pages, security headers
     app.add_middleware(codec.CodecCors)  # CORS for the Temporal UI, on /codec/ only
+    app.add_middleware(BodyLimit)  # outermost: nothing reads a body over the cap
     return app
 
 

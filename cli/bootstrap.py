@@ -4,6 +4,7 @@ and a console admin with a random password, and writes them to the file (mode 06
 reuses what the file holds, replacing only what no longer works (a key revoked, a database
 wiped)."""
 
+import asyncio
 import os
 import secrets
 from datetime import UTC, datetime
@@ -31,7 +32,7 @@ CONSOLE_ADMIN = "admin"
 
 async def bootstrap(sessions: SessionFactory, settings: Settings, path: Path) -> None:
     """Make every credential in `path` one that works, then write the file back."""
-    known = {k: v for k, v in dotenv_values(path).items() if v} if path.exists() else {}
+    known = await asyncio.to_thread(_read, path)
     values = await _keys(sessions, settings, known)
     user = known.get("OMS_CONSOLE_USER", CONSOLE_ADMIN)
     password = known.get("OMS_CONSOLE_PASSWORD")
@@ -42,7 +43,8 @@ async def bootstrap(sessions: SessionFactory, settings: Settings, path: Path) ->
     else:
         await ensure_user(sessions, user, Role.ADMIN, password)  # a wiped database
     values |= {"OMS_CONSOLE_USER": user, "OMS_CONSOLE_PASSWORD": password}
-    _write_private(path, "".join(f"{name}={value}\n" for name, value in values.items()))
+    text = "".join(f"{name}={value}\n" for name, value in values.items())
+    await asyncio.to_thread(_write_private, path, text)
 
 
 async def _keys(
@@ -67,6 +69,11 @@ async def _keys(
                 now=now,
             )
     return values
+
+
+def _read(path: Path) -> dict[str, str]:
+    """The variables the file sets (none when there is no file yet)."""
+    return {k: v for k, v in dotenv_values(path).items() if v} if path.exists() else {}
 
 
 def _write_private(path: Path, text: str) -> None:

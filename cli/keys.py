@@ -32,9 +32,13 @@ async def run(args: argparse.Namespace, sessions: SessionFactory, settings: Sett
     async with sessions.begin() as session:
         keys = ApiKeyRepository(session)
         if args.verb == "list":
-            for key in await keys.all():
-                if key.revoked_at is None:
-                    print(_line(key.id, key.name, key.role, key.channel, key.expires_at))
+            for listed in await keys.all():
+                if listed.revoked_at is None:
+                    print(
+                        _line(
+                            listed.id, listed.name, listed.role, listed.channel, listed.expires_at
+                        )
+                    )
             return 0
         key = await keys.get(args.key_id)
         if key is None:

@@ -14,8 +14,8 @@ An encrypted payload is the original `Payload` message, serialized, then sealed:
 Keys: `OMS_PAYLOAD_KEYS="id:key,id2:key2"` or `OMS_PAYLOAD_KEYS_FILE` (one `id:key` a line, `#`
 comments), never both. A key is 32 random bytes in base64, URL-safe (what `make run` writes) or
 standard (`openssl rand -base64 32`); padding optional. The FIRST key encrypts, every key decrypts.
-Rotation: put a new key first, keep the old ones until the histories they sealed are past the
-namespace's retention.
+Rotation: add the new key last on every process (all can read it), then move it first; keep the
+old ones until the histories they sealed are past the namespace's retention.
 
 Secure by default: with no key, `data_converter` refuses (the API and the worker do not start),
 so nothing is ever written in plaintext by accident. Reading plaintext is always allowed: a payload

@@ -9,20 +9,25 @@ import asyncio
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import RedirectResponse, Response
 
 from api.console import forms, pages
 from api.console.access import (
     ACCOUNT,
     ANY_CONSOLE_USER,
-    ConsoleRefusal,
     SignedIn,
     SignedInDep,
     console_grants,
 )
-from api.console.login import address_of, check_password
+from api.console.login import address_of, check_password, locked_out
 from api.deps import ResourcesDep, SettingsDep
-from db.console_users import ConsoleUserRepository, SecurityEvent, SecurityEventRepository
+from db.console_users import (
+    ConsoleUserRecord,
+    ConsoleUserRepository,
+    SecurityEvent,
+    SecurityEventRepository,
+)
 from security.passwords import hash_password, password_problems
 
 router = APIRouter(prefix=pages.PREFIX, include_in_schema=False)
@@ -49,28 +54,29 @@ async def change_password(
     async with resources.sessions.begin() as session:
         checked = await check_password(session, settings, name, current, address)
         if checked.retry_after is not None:
-            raise ConsoleRefusal(
-                429, "Too many failed logins", "Try again later.", checked.retry_after
-            )
+            raise locked_out(checked.retry_after)
         if checked.user is None:
             problems.insert(0, "the current password is wrong")
         if problems or checked.user is None:
             return _page(request, signed_in, problems, None, status_code=400)
-        new_hash = await asyncio.to_thread(hash_password, new)
-        await ConsoleUserRepository(session).set_password(
-            checked.user,
-            new_hash,
-            datetime.now(UTC),
-            must_change=False,
-            keep_session=signed_in.id_hash,
-        )
-        await SecurityEventRepository(session).record(
-            SecurityEvent.PASSWORD_CHANGED,
-            username=name,
-            address=address,
-            actor=signed_in.principal.actor,
-        )
+        await _store(session, checked.user, new, signed_in, address)
     return RedirectResponse(f"{ACCOUNT}?changed=1", status_code=303)
+
+
+async def _store(
+    session: AsyncSession, user: ConsoleUserRecord, new: str, signed_in: SignedIn, address: str
+) -> None:
+    """The new password; every other session of the user ends, this one goes on."""
+    new_hash = await asyncio.to_thread(hash_password, new)
+    await ConsoleUserRepository(session).set_password(
+        user, new_hash, datetime.now(UTC), must_change=False, keep_session=signed_in.id_hash
+    )
+    await SecurityEventRepository(session).record(
+        SecurityEvent.PASSWORD_CHANGED,
+        username=user.username,
+        address=address,
+        actor=signed_in.principal.actor,
+    )
 
 
 def _page(

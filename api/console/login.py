@@ -66,7 +66,8 @@ def address_of(request: Request) -> str:
 
 @dataclass(frozen=True, kw_only=True)
 class Checked:
-    """A password check: the user when it was right, else why not (`locked` seconds, or wrong)."""
+    """A password check: the user when it was right; else `retry_after` while locked out, or
+    neither (a wrong password, an unknown or disabled user: one answer for all three)."""
 
     user: ConsoleUserRecord | None = None
     retry_after: int | None = None
@@ -88,7 +89,7 @@ async def check_password(
         return Checked(retry_after=retry_after)
     user = await ConsoleUserRepository(session).named(username)
     stored = dummy_hash() if user is None else user.password_hash
-    right = await asyncio.to_thread(verify_password, stored, password)  # ~0.2 s of CPU
+    right = await asyncio.to_thread(verify_password, stored, password)  # ~0.15 s of CPU: a thread
     if user is None or user.disabled_at is not None or not right:
         why = "no such user" if user is None else "disabled" if right else "wrong password"
         await throttle.failed(now, why)
@@ -148,16 +149,26 @@ async def log_in(request: Request, resources: ResourcesDep, settings: SettingsDe
     address, old = address_of(request), request.cookies.get(SESSION_COOKIE)
     opened = await open_session(resources.sessions, settings, username, password, address, old)
     if isinstance(opened, Checked) and opened.retry_after is not None:
-        minutes = max(1, round(opened.retry_after / 60))
-        text = f"Too many failed logins for this user or from this address: retry in {minutes} min."
-        raise ConsoleRefusal(429, "Too many failed logins", text, opened.retry_after)
+        raise locked_out(opened.retry_after)
     if isinstance(opened, Checked):
         return login_form(request, settings, target, problem=WRONG, username=username)
+    return _logged_in(request, settings, target, opened)
+
+
+def locked_out(retry_after: int) -> ConsoleRefusal:
+    """The 429 of a username or address locked out by the throttle."""
+    minutes = max(1, round(retry_after / 60))
+    text = f"Too many failed logins for this user or from this address: retry in {minutes} min."
+    return ConsoleRefusal(429, "Too many failed logins", text, retry_after)
+
+
+def _logged_in(request: Request, settings: Settings, target: str, token: str) -> Response:
+    """On to `target` with the new session's cookie; the login nonce has served."""
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
-        opened,
-        path="/",
+        token,
+        path="/",  # the API's /codec endpoints, on this origin, take console sessions too
         httponly=True,
         samesite="lax",
         secure=secure(request, settings),

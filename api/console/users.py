@@ -21,6 +21,7 @@ from api.console import forms, pages
 from api.console.access import console_grants
 from api.deps import ResourcesDep, SessionDep
 from db.console_users import ConsoleUserRepository, SecurityEvent, SecurityEventRepository
+from db.session import SessionFactory
 from security.passwords import (
     CONSOLE_ROLES,
     generate_password,
@@ -67,24 +68,31 @@ async def create_user(
     password = typed or generate_password()
     if problems := new_user_problems(username, role, password):
         return await _refuse(request, session, problems)
-    password_hash = await asyncio.to_thread(hash_password, password)
     try:
-        async with resources.sessions.begin() as writing:
-            await ConsoleUserRepository(writing).create(
-                username=username,
-                role=role,
-                password_hash=password_hash,
-                created_by=caller.actor,
-                now=datetime.now(UTC),
-                must_change=True,
-            )
-            await _event(writing, SecurityEvent.USER_CREATED, username, caller, detail=role.value)
+        await _create(resources.sessions, username, role, password, caller)
     except IntegrityError:
         return await _refuse(request, session, [f"there is already a user named {username}"])
-    shown = None if typed else password
-    return await _page(
-        request, session, Outcome(text=f"Created {username} ({role}).", problems=[], password=shown)
+    outcome = Outcome(
+        text=f"Created {username} ({role}).", problems=[], password=None if typed else password
     )
+    return await _page(request, session, outcome)
+
+
+async def _create(
+    sessions: SessionFactory, username: str, role: Role, password: str, caller: Principal
+) -> None:
+    """The user, who must change the password the admin gave them (IntegrityError: taken)."""
+    password_hash = await asyncio.to_thread(hash_password, password)
+    async with sessions.begin() as writing:
+        await ConsoleUserRepository(writing).create(
+            username=username,
+            role=role,
+            password_hash=password_hash,
+            created_by=caller.actor,
+            now=datetime.now(UTC),
+            must_change=True,
+        )
+        await _event(writing, SecurityEvent.USER_CREATED, username, caller, detail=role.value)
 
 
 @router.post("/{username}/disable")

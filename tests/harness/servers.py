@@ -11,7 +11,9 @@ from pathlib import Path
 from uuid import uuid4
 
 import httpx
+import psycopg
 import uvicorn
+from sqlalchemy import make_url
 
 from api.main import create_app
 from devstack.network import LOOPBACK, free_port, wait_until_listening
@@ -34,6 +36,22 @@ def migrate(url: str) -> None:
         check=True,
         capture_output=True,
     )
+
+
+def libpq(url: str, database: str | None = None) -> str:
+    """The SQLAlchemy URL as psycopg takes it, on another database if given."""
+    parsed = make_url(url).set(drivername="postgresql")
+    return parsed.set(database=database or parsed.database).render_as_string(hide_password=False)
+
+
+def new_database(postgres_url: str, prefix: str = "test") -> str:
+    """A new, migrated database in the session's PostgreSQL; returns its URL."""
+    name = f"{prefix}_{uuid4().hex[:10]}"
+    with psycopg.connect(libpq(postgres_url, "postgres"), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    fresh = make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+    migrate(fresh)
+    return fresh
 
 
 @asynccontextmanager

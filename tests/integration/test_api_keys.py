@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -154,3 +155,21 @@ async def test_no_key_reaches_the_logs(
 
     assert key not in caplog.text
     assert key[:-1] not in caplog.text
+
+
+async def test_a_body_over_the_cap_is_refused_with_413_before_anything_reads_it(
+    api: httpx.AsyncClient,
+) -> None:
+    huge = b'{"name": "' + b"x" * (1024 * 1024) + b'", "role": "ops"}'
+
+    declared = await api.post("/v1/api-keys", content=huge)
+
+    async def stream() -> AsyncIterator[bytes]:
+        for start in range(0, len(huge), 65536):
+            yield huge[start : start + 65536]
+
+    streamed = await api.post("/v1/api-keys", content=stream())
+
+    assert (declared.status_code, streamed.status_code) == (413, 413)
+    assert "larger than 1048576 bytes" in declared.json()["detail"]
+    assert huge[10:20].decode() not in (await api.get("/v1/api-keys")).text

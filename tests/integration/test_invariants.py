@@ -7,41 +7,24 @@ test then breaks one thing with plain SQL, as a bug would, and expects exactly i
 import subprocess
 import sys
 from collections.abc import AsyncIterator
-from uuid import uuid4
 
 import psycopg
 import pytest
-from sqlalchemy import make_url, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from db.invariants import Invariant, check
 from db.session import create_engine
 from settings import Settings
-from tests.harness.servers import REPO, migrate
+from tests.harness.servers import REPO, libpq, new_database
 from tests.integration.invariants_story import A, B, Story, World, tell
 
 pytestmark = pytest.mark.integration
 
 
-def libpq(url: str, database: str | None = None) -> str:
-    """The SQLAlchemy URL as psycopg takes it, on another database if given."""
-    parsed = make_url(url).set(drivername="postgresql")
-    return parsed.set(database=database or parsed.database).render_as_string(hide_password=False)
-
-
-def new_database(postgres_url: str) -> str:
-    """A new, migrated database in the session's PostgreSQL; returns its URL."""
-    name = f"invariants_{uuid4().hex[:10]}"
-    with psycopg.connect(libpq(postgres_url, "postgres"), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    fresh = make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-    migrate(fresh)
-    return fresh
-
-
 @pytest.fixture(scope="module")
 async def own_engine(postgres_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(Settings(database_url=new_database(postgres_url)))
+    engine = create_engine(Settings(database_url=new_database(postgres_url, "invariants")))
     yield engine
     await engine.dispose()
 
@@ -222,7 +205,7 @@ def invariants_cli(url: str) -> subprocess.CompletedProcess[str]:
 async def test_the_command_line_exits_1_listing_violations_and_0_when_sound(
     postgres_url: str,
 ) -> None:
-    url = new_database(postgres_url)
+    url = new_database(postgres_url, "invariants")
     sound = invariants_cli(url)
     with psycopg.connect(libpq(url)) as db:
         db.execute("INSERT INTO inventory_items (sku, on_hand, reserved) VALUES ('SKU-X', 3, 0)")
