@@ -44,11 +44,9 @@ def _start(settings: Settings, supervisor: Supervisor) -> None:
     database_url = _database_url(settings, data_dir, supervisor)
     env = _child_env(settings, database_url, temporal) | child_secrets(settings, data_dir)
     subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], env=env, check=True)
-    credentials = data_dir / CREDENTIALS
-    bootstrap = [sys.executable, "-m", "cli", "bootstrap", "--credentials", str(credentials)]
-    subprocess.run(bootstrap, env=env, check=True)
-    print(f"devstack: API keys and the console admin are in {credentials}", flush=True)
-    print("devstack: database migrated; starting the worker and the API", flush=True)
+    print("devstack: database migrated", flush=True)
+    _bootstrap(data_dir / CREDENTIALS, env)
+    print("devstack: starting the worker and the API", flush=True)
     supervisor.start(Program("worker", [sys.executable, "worker.py"], env))
     api = Program("api", _api_command(settings), env)
     supervisor.start(api)
@@ -56,6 +54,13 @@ def _start(settings: Settings, supervisor: Supervisor) -> None:
         api.name, api.process, settings.api_port, API_START_TIMEOUT, _reachable(settings)
     )
     _announce(settings, temporal, data_dir)
+
+
+def _bootstrap(credentials: Path, env: dict[str, str]) -> None:
+    """One API key per role and a console admin, made once and kept in `credentials`."""
+    bootstrap = [sys.executable, "-m", "cli", "bootstrap", "--credentials", str(credentials)]
+    subprocess.run(bootstrap, env=env, check=True)
+    print(f"devstack: API keys and the console admin are in {credentials}", flush=True)
 
 
 def _database_url(settings: Settings, data_dir: Path, supervisor: Supervisor) -> str:
