@@ -14,7 +14,8 @@ COPY requirements/runtime.txt requirements/
 RUN pip install --require-hashes -r requirements/runtime.txt
 
 COPY . .
-RUN useradd --system --uid 10001 --no-create-home oms
+RUN useradd --system --uid 10001 --no-create-home oms \
+    && mkdir /secrets && chown oms /secrets  # a volume mounted here starts owned by oms
 USER oms
 
 EXPOSE 8000

@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     # Security (SECURITY.md). The server secret keys the hashes of API keys: a database dump alone
     # cannot test a guessed key. `make run` generates one under data_dir; a deployment sets it.
     secret_key: SecretStr | None = None
+    secret_key_file: Path | None = None  # or the secret in a file (a Docker volume, a secret)
     # Requests per API key and window (the `limits` syntax, e.g. "100/second;3000/minute"),
     # counted in each API process.
     rate_limit: str = "100/second"
@@ -84,6 +85,21 @@ class Settings(BaseSettings):
         if not url.startswith("postgresql+psycopg://"):
             raise ValueError("must be a postgresql:// URL")
         return url
+
+    def server_secret(self) -> bytes:
+        """OMS_SECRET_KEY (or the file OMS_SECRET_KEY_FILE names), or a clear error."""
+        if self.secret_key is not None:
+            value = self.secret_key.get_secret_value()
+        elif self.secret_key_file is not None:
+            value = self.secret_key_file.read_text().strip()
+        else:
+            raise RuntimeError(
+                "OMS_SECRET_KEY is not set: API keys and console tokens are keyed with it "
+                "(make run generates one under .oms/; see SECURITY.md)"
+            )
+        if len(value) < 16:
+            raise RuntimeError("OMS_SECRET_KEY is shorter than 16 characters")
+        return value.encode()
 
     def require_database_url(self) -> str:
         """The database URL, or a clear error telling how to provide one."""

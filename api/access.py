@@ -26,12 +26,7 @@ class KeyGuard:
     """The server secret API keys are hashed with, per-key rate limits, and use timestamps."""
 
     def __init__(self, settings: Settings) -> None:
-        if settings.secret_key is None:
-            raise RuntimeError(
-                "OMS_SECRET_KEY is not set: API keys are hashed with it (make run generates one "
-                "under .oms/; see SECURITY.md)"
-            )
-        self.secret = settings.secret_key.get_secret_value().encode()
+        self.secret = settings.server_secret()  # first: no server secret, no API
         self._limits = parse_many(settings.rate_limit)
         self._limiter = strategies.SlidingWindowCounterRateLimiter(storage.MemoryStorage())
         self._touched: dict[str, float] = {}

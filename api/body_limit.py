@@ -1,6 +1,6 @@
 """A cap on request bodies, before anything reads them: 413 for a larger one, whether it says
-its length up front (Content-Length) or streams it. The largest valid order is far below it;
-the codec endpoints cap their own (larger) bodies."""
+its length up front (Content-Length) or streams it. The largest valid order is far below it, and
+so are the batches of payloads the Temporal UI sends the codec."""
 
 from starlette.datastructures import Headers
 from starlette.requests import ClientDisconnect
@@ -8,7 +8,6 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MAX_BODY = 1024 * 1024  # bytes
-EXEMPT = ("/codec/",)  # payloads of up to Temporal's 2 MB each: api/routes/codec.py caps them
 
 
 class BodyLimit:
@@ -23,7 +22,7 @@ class BodyLimit:
         self.app, self.max_body = app, max_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(EXEMPT):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         declared = Headers(scope=scope).get("content-length", "")

@@ -60,8 +60,22 @@ class Strict(BaseModel):
         return value
 
 
+def _opaque(customer_id: str) -> str:
+    """A customer id is the shop's opaque key: Temporal indexes it in plain text (CustomerId)."""
+    if "@" in customer_id:
+        raise ValueError("must be an opaque id, not an email: it is indexed in plain text")
+    return customer_id
+
+
+CustomerId = Annotated[
+    str,
+    Field(min_length=1, max_length=128, description="The shop's opaque id (no `@`: no emails)"),
+    AfterValidator(_opaque),
+]
+
+
 class Customer(Strict):
-    id: Annotated[str, Field(min_length=1, max_length=128)]
+    id: CustomerId
     email: Email
     name: Text
 

@@ -73,9 +73,10 @@ async def _create(args: argparse.Namespace, sessions: SessionFactory, settings: 
 
 
 def server_secret(settings: Settings) -> bytes:
-    if settings.secret_key is None:
-        raise SystemExit("OMS_SECRET_KEY is not set: the API would not recognise the key")
-    return settings.secret_key.get_secret_value().encode()
+    try:
+        return settings.server_secret()
+    except RuntimeError as error:
+        raise SystemExit(str(error)) from None
 
 
 def _line(key_id: str, name: str, role: str, channel: str | None, expires: datetime | None) -> str:

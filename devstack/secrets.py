@@ -7,6 +7,7 @@ What the environment (or `.env`) already sets is used instead and nothing is wri
 """
 
 import os
+import sys
 import secrets
 from pathlib import Path
 
@@ -24,7 +25,7 @@ PAYLOAD_KEYS_HEADER = (
 def child_secrets(settings: Settings, data_dir: Path) -> dict[str, str]:
     """The OMS_ variables the worker and the API need for the secrets the settings lack."""
     env: dict[str, str] = {}
-    if settings.secret_key is None:
+    if settings.secret_key is None and settings.secret_key_file is None:
         secret = _create_once(data_dir / SECRET_FILE, secrets.token_urlsafe(32) + "\n")
         env["OMS_SECRET_KEY"] = secret.read_text().strip()
     if settings.payload_keys is None and settings.payload_keys_file is None:
@@ -44,3 +45,14 @@ def _create_once(path: Path, content: str) -> Path:
         file.write(content if content.endswith("\n") else content + "\n")
     print(f"devstack: wrote {path} (keep it: it is needed to read what it protects)", flush=True)
     return path
+
+
+def write_secrets(directory: Path) -> None:
+    """`python -m devstack.secrets DIR`: both files in DIR unless there (docker-compose's
+    one-shot `secrets` service, into a volume only the API and the worker mount)."""
+    _create_once(directory / SECRET_FILE, secrets.token_urlsafe(32) + "\n")
+    _create_once(directory / PAYLOAD_KEYS_FILE, PAYLOAD_KEYS_HEADER + new_key().line())
+
+
+if __name__ == "__main__":
+    write_secrets(Path(sys.argv[1]))

@@ -36,15 +36,9 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def server_secret(settings: Settings) -> bytes:
-    if settings.secret_key is None:
-        raise RuntimeError("OMS_SECRET_KEY is not set: the console's CSRF tokens need it")
-    return settings.secret_key.get_secret_value().encode()
-
-
 def csrf_token(settings: Settings, purpose: bytes, binding: str) -> str:
     """The token a form carries for `binding` (a session id, or a login nonce)."""
-    mac = hmac.new(server_secret(settings), purpose + binding.encode(), hashlib.sha256)
+    mac = hmac.new(settings.server_secret(), purpose + binding.encode(), hashlib.sha256)
     return mac.hexdigest()
 
 

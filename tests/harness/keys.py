@@ -36,14 +36,13 @@ async def issue_key(
     """A fresh key of `role` (a storefront on `channel`, `default` unless given)."""
     if role in CHANNEL_BOUND and channel is None:
         channel = DEFAULT_CHANNEL
-    assert settings.secret_key is not None
     async with sessions.begin() as session:
         _, key = await ApiKeyRepository(session).issue(
             name=name or f"test-{role.value}-{uuid4().hex[:8]}",
             role=role,
             channel=channel,
             created_by="tests",
-            secret=settings.secret_key.get_secret_value().encode(),
+            secret=settings.server_secret(),
             now=datetime.now(UTC),
             expires_at=expires_at,
         )

@@ -229,3 +229,17 @@ async def test_an_order_placed_while_temporal_is_down_answers_503_and_a_retry_st
     handle = temporal_env.client.get_workflow_handle(order_workflow_id(retried.json()["id"]))
     assert (await handle.describe()).workflow_type == "OrderWorkflow"
     assert await orders_with_key(sessions, key) == 1
+
+
+async def test_an_email_as_the_customer_id_is_refused_it_would_be_indexed_in_plain_text(
+    api: httpx.AsyncClient, order_body: MakeOrderBody
+) -> None:
+    body = order_body("SKU-ANY")
+    body["customer"]["id"] = "ada@example.com"
+
+    answer = await api.post("/v1/orders", json=body)
+
+    assert answer.status_code == 422
+    [error] = answer.json()["detail"]
+    assert error["loc"] == ["body", "customer", "id"]
+    assert "not an email" in error["msg"]
