@@ -7,8 +7,8 @@ What the environment (or `.env`) already sets is used instead and nothing is wri
 """
 
 import os
-import sys
 import secrets
+import sys
 from pathlib import Path
 
 from security.payloads import new_key
