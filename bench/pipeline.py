@@ -32,10 +32,11 @@ def order_body(i: int) -> dict[str, object]:
     }
 
 
-async def stock_up(http: httpx.AsyncClient, units: int) -> None:
-    """Put `units` in stock for every benchmark SKU (PUT /v1/inventory/{sku})."""
+async def stock_up(http: httpx.AsyncClient, units: int, headers: dict[str, str]) -> None:
+    """Put `units` in stock for every benchmark SKU (PUT /v1/inventory/{sku}, as the warehouse:
+    `headers` carry its key)."""
     for sku in SKUS:
-        answer = await http.put(f"/v1/inventory/{sku}", json={"on_hand": units})
+        answer = await http.put(f"/v1/inventory/{sku}", json={"on_hand": units}, headers=headers)
         answer.raise_for_status()
 
 
@@ -64,8 +65,8 @@ async def completed_counter(conn: psycopg.AsyncConnection[TupleRow]) -> Count:
 async def measure_pipeline(
     http: httpx.AsyncClient, dsn: str, orders: int, clients: int
 ) -> Throughput:
-    """Warm up with `clients` orders, then place `orders` orders and time them to `completed`."""
-    await stock_up(http, orders + clients)
+    """Warm up with `clients` orders, then place `orders` orders and time them to `completed`
+    (the SKUs are stocked with `stock_up` first)."""
     async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
         count = await completed_counter(conn)
         await measure("warm-up", clients, clients, placer(http, "warm"), count)

@@ -16,12 +16,13 @@ from bench.drive import Throughput
 from bench.hotsku import HotRun, race_raw, race_repository
 from bench.noop import NOOP_QUEUE
 from bench.options import BenchOptions
-from bench.pipeline import measure_pipeline, status_counts
+from bench.pipeline import measure_pipeline, status_counts, stock_up
 from bench.profile import hotspots, profiled
 from bench.progress import say
 from bench.readpath import ReadLevel, measure_reads
 from bench.stack import BenchStack, LoggedProgram, wait_for_workers
 from security.payloads import converter_for
+from security.roles import Role
 
 log = logging.getLogger(__name__)
 ORDERS_QUEUE = "orders"
@@ -83,6 +84,8 @@ async def _pipeline(
     workers = _order_workers(stack, options)
     try:
         await wait_for_workers(client, ORDERS_QUEUE, options.workers)
+        warehouse = {"Authorization": f"Bearer {await stack.api_key(Role.WAREHOUSE)}"}
+        await stock_up(http, options.orders + options.clients, warehouse)
         results.pipeline = await measure_pipeline(http, stack.dsn, options.orders, options.clients)
         results.statuses = await status_counts(stack.dsn)
     finally:
@@ -110,7 +113,7 @@ async def run_phases(stack: BenchStack, results: Results) -> None:
     await _phase(results, "1. baseline: no-op workflows", _baseline(stack, client, results))
     stack.start_api()
     limits = httpx.Limits(max_connections=results.options.clients)
-    key = {"Authorization": f"Bearer {await stack.storefront_key()}"}
+    key = {"Authorization": f"Bearer {await stack.api_key(Role.STOREFRONT)}"}
     async with httpx.AsyncClient(
         base_url=stack.api_url, timeout=30, limits=limits, headers=key
     ) as http:

@@ -24,7 +24,7 @@ from devstack.process import child_process
 from devstack.supervisor import Supervisor
 from devstack.temporal import EmbeddedTemporal
 from security.payloads import PayloadKey, new_key
-from security.roles import DEFAULT_CHANNEL, Role
+from security.roles import CHANNEL_BOUND, DEFAULT_CHANNEL, Role
 from settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -100,15 +100,15 @@ class BenchStack:
             timeout=120,
         )
 
-    async def storefront_key(self) -> str:
-        """A storefront key of channel `default`, issued straight into the database."""
+    async def api_key(self, role: Role) -> str:
+        """A key of `role` (a storefront's on channel `default`), issued into the database."""
         engine = create_engine(Settings(database_url=self.postgres.url))
         try:
             async with create_session_factory(engine).begin() as session:
                 _, key = await ApiKeyRepository(session).issue(
-                    name="bench",
-                    role=Role.STOREFRONT,
-                    channel=DEFAULT_CHANNEL,
+                    name=f"bench-{role.value}",
+                    role=role,
+                    channel=DEFAULT_CHANNEL if role in CHANNEL_BOUND else None,
                     created_by="bench",
                     secret=self.secret.encode(),
                     now=datetime.now(UTC),
