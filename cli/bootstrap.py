@@ -12,8 +12,8 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
+from accounts import ensure_user, set_password
 from cli.keys import server_secret
-from cli.users import ensure_user, set_password
 from db.keys import ApiKeyRepository
 from db.session import SessionFactory
 from security.keys import key_hash, well_formed
@@ -39,7 +39,7 @@ async def bootstrap(sessions: SessionFactory, settings: Settings, path: Path) ->
     if password is None:  # first start, or the file was lost: a new password
         password = secrets.token_urlsafe(18)
         if not await ensure_user(sessions, user, Role.ADMIN, password):
-            await set_password(sessions, user, password)
+            await set_password(sessions, user, password, actor="make run", must_change=False)
     else:
         await ensure_user(sessions, user, Role.ADMIN, password)  # a wiped database
     values |= {"OMS_CONSOLE_USER": user, "OMS_CONSOLE_PASSWORD": password}

@@ -8,38 +8,19 @@ login, except the one `ensure_user` gives make run's admin (written to .oms/, fo
 """
 
 import argparse
-import asyncio
 import getpass
 import sys
-from datetime import UTC, datetime
 from typing import TextIO
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from db.console_users import (
-    ConsoleUserRecord,
-    ConsoleUserRepository,
-    SecurityEvent,
-    SecurityEventRepository,
-)
+from accounts import Refusal, create_user, set_disabled, set_password
+from db.console_users import ConsoleUserRecord, ConsoleUserRepository
 from db.session import SessionFactory
-from security.passwords import (
-    CONSOLE_ROLES,
-    generate_password,
-    hash_password,
-    new_user_problems,
-    normalize_username,
-    password_problems,
-)
+from security.passwords import CONSOLE_ROLES, generate_password, normalize_username
 from security.roles import Role
 from settings import Settings
 
 ACTOR = "cli"
 REFUSED = 2
-
-
-class Refusal(Exception):
-    """A request the rules refuse; the message says why."""
 
 
 def add_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -74,15 +55,16 @@ async def run(args: argparse.Namespace, sessions: SessionFactory, settings: Sett
             return await _list(sessions)
         username = normalize_username(args.username)
         if args.verb in ("disable", "enable"):
-            await set_disabled(sessions, username, args.verb == "disable")
+            await set_disabled(sessions, username, args.verb == "disable", actor=ACTOR)
             _say(f"{args.verb}d {username}")
             return 0
         password = _password(args, username)
         if args.verb == "create":
-            await create_user(sessions, username, Role(args.role), password, must_change=True)
+            role = Role(args.role)
+            await create_user(sessions, username, role, password, actor=ACTOR, must_change=True)
             _say(f"created {username} ({args.role})")
         else:
-            await set_password(sessions, username, password, must_change=True)
+            await set_password(sessions, username, password, actor=ACTOR, must_change=True)
             _say(f"new password for {username}")
     except Refusal as refusal:
         _say(str(refusal), sys.stderr)
@@ -120,75 +102,3 @@ def _state(user: ConsoleUserRecord) -> str:
     if user.disabled_at is not None:
         return "disabled"
     return "must change password" if user.must_change_password else "active"
-
-
-async def create_user(
-    sessions: SessionFactory, username: str, role: Role, password: str, *, must_change: bool
-) -> None:
-    """A new user; Refusal if the rules refuse it or the name is taken."""
-    username = normalize_username(username)
-    if problems := new_user_problems(username, role, password):
-        raise Refusal("; ".join(problems))
-    password_hash = await asyncio.to_thread(hash_password, password)
-    async with sessions.begin() as session:
-        users = ConsoleUserRepository(session)
-        if await users.named(username) is not None:
-            raise Refusal(f"there is already a user {username!r}")
-        await users.create(
-            username=username,
-            role=role,
-            password_hash=password_hash,
-            created_by=ACTOR,
-            now=datetime.now(UTC),
-            must_change=must_change,
-        )
-        await _event(session, SecurityEvent.USER_CREATED, username, role.value)
-
-
-async def ensure_user(sessions: SessionFactory, username: str, role: Role, password: str) -> bool:
-    """make run's bootstrap: the user, created with this password if absent; True if created."""
-    async with sessions() as session:
-        if await ConsoleUserRepository(session).named(normalize_username(username)) is not None:
-            return False
-    await create_user(sessions, username, role, password, must_change=False)
-    return True
-
-
-async def set_password(
-    sessions: SessionFactory, username: str, password: str, *, must_change: bool = False
-) -> None:
-    """A new password for the user, ending their sessions; Refusal if the rules refuse it."""
-    username = normalize_username(username)
-    if problems := password_problems(password, username):
-        raise Refusal("; ".join(problems))
-    password_hash = await asyncio.to_thread(hash_password, password)
-    async with sessions.begin() as session:
-        user = await _named(session, username)
-        now = datetime.now(UTC)
-        await ConsoleUserRepository(session).set_password(
-            user, password_hash, now, must_change=must_change
-        )
-        await _event(session, SecurityEvent.PASSWORD_RESET, username)
-
-
-async def set_disabled(sessions: SessionFactory, username: str, disabled: bool) -> None:
-    """Disable (ending their sessions) or enable the user."""
-    async with sessions.begin() as session:
-        user = await _named(session, username)
-        await ConsoleUserRepository(session).set_disabled(user, disabled, datetime.now(UTC))
-        kind = SecurityEvent.USER_DISABLED if disabled else SecurityEvent.USER_ENABLED
-        await _event(session, kind, username)
-
-
-async def _named(session: AsyncSession, username: str) -> ConsoleUserRecord:
-    user = await ConsoleUserRepository(session).named(username)
-    if user is None:
-        raise Refusal(f"no user {username!r}")
-    return user
-
-
-async def _event(
-    session: AsyncSession, kind: SecurityEvent, username: str, detail: str | None = None
-) -> None:
-    events = SecurityEventRepository(session)
-    await events.record(kind, username=username, actor=ACTOR, detail=detail)

@@ -7,29 +7,19 @@ out). Each change is a security event. The answer is the page itself, not a redi
 generated password must not travel in a cookie or a URL.
 """
 
-import asyncio
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Request
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
+from accounts import Refusal, create_user, set_disabled, set_password
 from api.console import forms, pages
 from api.console.access import console_grants
 from api.deps import ResourcesDep, SessionDep
-from db.console_users import ConsoleUserRepository, SecurityEvent, SecurityEventRepository
-from db.session import SessionFactory
-from security.passwords import (
-    CONSOLE_ROLES,
-    generate_password,
-    hash_password,
-    new_user_problems,
-    normalize_username,
-    password_problems,
-)
+from db.console_users import ConsoleUserRepository
+from security.passwords import CONSOLE_ROLES, generate_password
 from security.principal import Principal
 from security.roles import Role, Scope
 
@@ -53,12 +43,11 @@ async def users_page(request: Request, session: SessionDep) -> Response:
 
 
 @router.post("")
-async def create_user(
+async def add_user(
     request: Request, caller: Admin, resources: ResourcesDep, session: SessionDep
 ) -> Response:
     """A new user with a role (never a storefront) and a password typed or generated."""
     form = await forms.read(request)
-    username = normalize_username(forms.raw(form, "username"))
     try:
         role = Role(forms.raw(form, "role"))
     except ValueError:
@@ -66,33 +55,21 @@ async def create_user(
         return await _refuse(request, session, [f"there is no console role named {named}"])
     typed = forms.raw(form, "password")
     password = typed or generate_password()
-    if problems := new_user_problems(username, role, password):
-        return await _refuse(request, session, problems)
     try:
-        await _create(resources.sessions, username, role, password, caller)
-    except IntegrityError:
-        return await _refuse(request, session, [f"there is already a user named {username}"])
+        username = await create_user(
+            resources.sessions,
+            forms.raw(form, "username"),
+            role,
+            password,
+            actor=caller.actor,
+            must_change=True,
+        )
+    except Refusal as refusal:
+        return await _refuse(request, session, refusal.problems)
     outcome = Outcome(
         text=f"Created {username} ({role}).", problems=[], password=None if typed else password
     )
     return await _page(request, session, outcome)
-
-
-async def _create(
-    sessions: SessionFactory, username: str, role: Role, password: str, caller: Principal
-) -> None:
-    """The user, who must change the password the admin gave them (IntegrityError: taken)."""
-    password_hash = await asyncio.to_thread(hash_password, password)
-    async with sessions.begin() as writing:
-        await ConsoleUserRepository(writing).create(
-            username=username,
-            role=role,
-            password_hash=password_hash,
-            created_by=caller.actor,
-            now=datetime.now(UTC),
-            must_change=True,
-        )
-        await _event(writing, SecurityEvent.USER_CREATED, username, caller, detail=role.value)
 
 
 @router.post("/{username}/disable")
@@ -121,17 +98,12 @@ async def reset_password(
     form = await forms.read(request)
     typed = forms.raw(form, "password")
     password = typed or generate_password()
-    if problems := password_problems(password, username):
-        return await _refuse(request, session, problems)
-    password_hash = await asyncio.to_thread(hash_password, password)
-    async with resources.sessions.begin() as writing:
-        user = await ConsoleUserRepository(writing).named(username)
-        if user is None:
-            return await _refuse(request, session, [f"there is no user named {username}"])
-        await ConsoleUserRepository(writing).set_password(
-            user, password_hash, datetime.now(UTC), must_change=True
+    try:
+        await set_password(
+            resources.sessions, username, password, actor=caller.actor, must_change=True
         )
-        await _event(writing, SecurityEvent.PASSWORD_RESET, username, caller)
+    except Refusal as refusal:
+        return await _refuse(request, session, refusal.problems)
     outcome = Outcome(
         text=f"New password for {username}.", problems=[], password=None if typed else password
     )
@@ -147,27 +119,12 @@ async def _set_disabled(
     *,
     disabled: bool,
 ) -> Response:
-    async with resources.sessions.begin() as writing:
-        user = await ConsoleUserRepository(writing).named(username)
-        if user is None:
-            return await _refuse(request, session, [f"there is no user named {username}"])
-        await ConsoleUserRepository(writing).set_disabled(user, disabled, datetime.now(UTC))
-        kind = SecurityEvent.USER_DISABLED if disabled else SecurityEvent.USER_ENABLED
-        await _event(writing, kind, username, caller)
+    try:
+        await set_disabled(resources.sessions, username, disabled, actor=caller.actor)
+    except Refusal as refusal:
+        return await _refuse(request, session, refusal.problems)
     done = "Disabled" if disabled else "Enabled"
     return await _page(request, session, Outcome(text=f"{done} {username}.", problems=[]))
-
-
-async def _event(
-    session: AsyncSession,
-    kind: SecurityEvent,
-    username: str,
-    caller: Principal,
-    detail: str | None = None,
-) -> None:
-    await SecurityEventRepository(session).record(
-        kind, username=username, actor=caller.actor, detail=detail
-    )
 
 
 async def _refuse(request: Request, session: AsyncSession, problems: list[str]) -> Response:

@@ -10,7 +10,8 @@ from uuid import uuid4
 import pytest
 from sqlalchemy import select
 
-from cli.users import Refusal, add_commands, create_user, ensure_user, run
+from accounts import Refusal, create_user, ensure_user
+from cli.users import add_commands, run
 from db.console_users import ConsoleUserRepository, SecurityEventRecord
 from db.session import SessionFactory
 from security.roles import Role
@@ -131,7 +132,12 @@ async def test_ensure_user_creates_make_runs_admin_once(sessions: SessionFactory
 async def test_the_cli_refuses_a_storefront_user(sessions: SessionFactory) -> None:
     with pytest.raises(Refusal, match="console users are support, warehouse, ops, admin"):
         await create_user(
-            sessions, unique("shop"), Role.STOREFRONT, "a long enough passphrase", must_change=True
+            sessions,
+            unique("shop"),
+            Role.STOREFRONT,
+            "a long enough passphrase",
+            actor="cli",
+            must_change=True,
         )
 
 
