@@ -87,8 +87,9 @@ class SupportService:
         self, order_id: str, body: http.ChangeCreate, key: str | None, caller: Principal
     ) -> OrderRecord:
         """Change the address and/or line quantities; refused, changing nothing, when it can't."""
-        await self._require(order_id, caller)
-        order = await self._get(order_id)
+        order = await self._get(order_id)  # its lines too: the change is checked against them
+        if not caller.sees(order.channel):
+            raise OrderNotFound(order_id)
         await self._refuse_invalid_change(order, body)
         request_id = _request_id(order_id, SupportAction.CHANGE, key)
         request = to_change_request(body, request_id, caller.actor)

@@ -24,7 +24,7 @@ from devstack.process import child_process
 from devstack.supervisor import Supervisor
 from devstack.temporal import EmbeddedTemporal
 from security.payloads import PayloadKey, new_key
-from security.roles import CHANNEL_BOUND, DEFAULT_CHANNEL, Role
+from security.roles import Role, default_channel
 from settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -108,7 +108,7 @@ class BenchStack:
                 _, key = await ApiKeyRepository(session).issue(
                     name=f"bench-{role.value}",
                     role=role,
-                    channel=DEFAULT_CHANNEL if role in CHANNEL_BOUND else None,
+                    channel=default_channel(role),
                     created_by="bench",
                     secret=self.secret.encode(),
                     now=datetime.now(UTC),

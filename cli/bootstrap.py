@@ -17,7 +17,7 @@ from cli.keys import server_secret
 from db.keys import ApiKeyRepository
 from db.session import SessionFactory
 from security.keys import key_hash, well_formed
-from security.roles import CHANNEL_BOUND, DEFAULT_CHANNEL, Role
+from security.roles import Role, default_channel
 from settings import Settings
 
 KEY_VARIABLES = {
@@ -63,7 +63,7 @@ async def _keys(
             _, values[variable] = await keys.issue(
                 name=f"make-run-{role.value}",
                 role=role,
-                channel=DEFAULT_CHANNEL if role in CHANNEL_BOUND else None,
+                channel=default_channel(role),
                 created_by="make run",
                 secret=secret,
                 now=now,

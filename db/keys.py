@@ -4,15 +4,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from uuid import uuid4
 
-from sqlalchemy import DateTime, String, Text, select, update
+from sqlalchemy import String, Text, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.models import Base
+from db.models import Base, Timestamp
 from security.keys import key_hash, new_key
 from security.roles import Role
-
-Timestamp = DateTime(timezone=True)
 
 
 class ApiKeyRecord(Base):

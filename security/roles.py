@@ -55,6 +55,11 @@ def may(role: Role, scope: Scope) -> bool:
     return scope in ROLE_SCOPES[role]
 
 
+def default_channel(role: Role) -> str | None:
+    """The channel a key of `role` gets when none is named: `default` for a storefront's."""
+    return DEFAULT_CHANNEL if role in CHANNEL_BOUND else None
+
+
 def channel_problem(role: Role, channel: str | None) -> str | None:
     """Why `channel` cannot go with `role` (a storefront needs one; no other role has one)."""
     if role in CHANNEL_BOUND and channel is None:

@@ -53,9 +53,10 @@ async def place_order(
 
     The order is the channel's of a storefront key; an admin key names the channel. Keys are
     scoped per channel: two storefronts' same key places two orders."""
-    body = body.model_copy(update={"channel": _channel_for(caller, body)})
+    channel = _channel_for(caller, body)
+    body = body.model_copy(update={"channel": channel})  # the same request, however it named it
     _refuse_duplicate_skus(body)
-    order = await _stored_or_new(session, body, idempotency_key, caller)
+    order = await _stored_or_new(session, body, idempotency_key, channel, caller.actor)
     if order.status == OrderStatus.PENDING:  # a replay may find a workflow that never started
         await _start(temporal, order, settings)
     response.headers["Location"] = f"/v1/orders/{order.id}"
@@ -124,27 +125,26 @@ async def _refuse_unknown_skus(session: AsyncSession, body: OrderCreate) -> None
 
 def _channel_for(caller: Principal, body: OrderCreate) -> str:
     """The channel the order belongs to: the caller's own, or the one an admin names."""
-    if caller.channel is None and body.channel is None:
+    if caller.channel is not None:
+        if body.channel not in (None, caller.channel):
+            msg = f"this key places orders on its own channel {caller.channel!r} only"
+            raise invalid([field_error(("body", "channel"), msg, "other_channel", body.channel)])
+        return caller.channel
+    if body.channel is None:
         msg = "name the order's channel: this key is not bound to one"
         raise invalid([field_error(("body", "channel"), msg, "missing", None)])
-    if caller.channel is not None and body.channel not in (None, caller.channel):
-        msg = f"this key places orders on its own channel {caller.channel!r} only"
-        raise invalid([field_error(("body", "channel"), msg, "other_channel", body.channel)])
-    channel = caller.channel or body.channel
-    assert channel is not None
-    return channel
+    return body.channel
 
 
 async def _stored_or_new(
-    session: AsyncSession, body: OrderCreate, key: str | None, caller: Principal
+    session: AsyncSession, body: OrderCreate, key: str | None, channel: str, actor: str
 ) -> OrderRecord:
     """The order this channel's key already placed, else a new one in one transaction."""
-    orders, channel = OrderRepository(session), body.channel
-    assert channel is not None
+    orders = OrderRepository(session)
     if key is not None and (stored := await orders.by_idempotency_key(channel, key)) is not None:
         return _replay(stored, body)
     await _refuse_unknown_skus(session, body)
-    order = to_order_record(body, key, channel, caller.actor)
+    order = to_order_record(body, key, channel, actor)
     try:
         await orders.create(order)
         await session.commit()

@@ -8,7 +8,7 @@ from temporalio.converter import DataConverter
 from db.keys import ApiKeyRepository
 from db.session import SessionFactory
 from security.payloads import converter_for, parse_keys
-from security.roles import CHANNEL_BOUND, DEFAULT_CHANNEL, Role
+from security.roles import Role, default_channel
 from settings import Settings
 
 # The server secret every test's settings carry (API keys are hashed with it).
@@ -34,8 +34,7 @@ async def issue_key(
     name: str | None = None,
 ) -> str:
     """A fresh key of `role` (a storefront on `channel`, `default` unless given)."""
-    if role in CHANNEL_BOUND and channel is None:
-        channel = DEFAULT_CHANNEL
+    channel = channel or default_channel(role)
     async with sessions.begin() as session:
         _, key = await ApiKeyRepository(session).issue(
             name=name or f"test-{role.value}-{uuid4().hex[:8]}",

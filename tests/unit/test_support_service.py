@@ -287,12 +287,17 @@ async def test_removing_a_line_needs_no_price_and_its_own_price_again_is_no_pric
     assert len(updates.sent) == 1
 
 
-@pytest.mark.parametrize("action", ["hold", "cancel", "audit_trail"])
+@pytest.mark.parametrize("action", ["change", "hold", "release", "cancel", "audit_trail"])
 async def test_an_order_of_a_channel_the_caller_does_not_see_is_not_found(
     service: SupportService, records: Records, updates: Updates, action: str
 ) -> None:
     order_id = stored(records)  # on channel "default"
-    bodies: dict[str, Any] = {"hold": HOLD, "cancel": http.CancelCreate(reason="r")}
+    bodies: dict[str, Any] = {
+        "change": change(lines=[{"sku": "SKU-A", "quantity": 1}]),
+        "hold": HOLD,
+        "release": http.ReleaseCreate(),
+        "cancel": http.CancelCreate(reason="r"),
+    }
     call = getattr(service, action)
     args = (
         (order_id, SHOP_B) if action == "audit_trail" else (order_id, bodies[action], None, SHOP_B)
