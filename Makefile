@@ -1,6 +1,6 @@
 # The commands people type. Needs only make and Python 3.11+: .venv gets pinned, hash-checked
 # packages from requirements/ (by uv, which make bootstraps with pip); the browser tests also need
-# Debian's chromium and libatomic1 (make test installs them when run as root).
+# Debian's chromium, libatomic1 and poppler-utils (make test installs them when run as root).
 #   make run            the whole OMS here (embedded Temporal + PostgreSQL), Ctrl-C stops it
 #   make unit           the quick loop: make lint, then the unit tests (no servers), under a minute
 #   make test           make lint, compose-check, then every test (the console's in Chromium too)
@@ -81,11 +81,13 @@ compose-check: venv
 
 # The console's browser tests drive Debian's Chromium through Playwright (which never downloads a
 # browser here). Playwright's bundled node driver needs libatomic1, which Chromium does not pull in.
+# The invoice tests render PDFs to PNG with Debian's poppler-utils (pdftoppm).
 CHROMIUM := /usr/bin/chromium
 PLAYWRIGHT_DRIVER := $(BIN)/python -m playwright --version
 browser-deps: venv
 	@missing=()
 	[ -x $(CHROMIUM) ] || missing+=(chromium)
+	command -v pdftoppm >/dev/null || missing+=(poppler-utils)  # the invoice tests render PDFs
 	if ! out=$$($(PLAYWRIGHT_DRIVER) 2>&1) && grep -q 'libatomic\.so\.1' <<< "$$out"; then
 		missing+=(libatomic1)
 	fi

@@ -1,4 +1,5 @@
-"""Finishes what a crash or a Temporal outage left half-done: a stored order with no workflow.
+"""Finishes what a crash or a Temporal outage left half-done: a stored order (or a claimed
+refund) with no workflow.
 
 The API commits the order row, then starts its workflow. If the process dies (or Temporal is down)
 in between and the storefront never retries, the row would wait forever. Every
@@ -15,11 +16,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from temporalio.client import Client
 
-from db.mapping import to_order_input
+from db import refunds
+from db.mapping import to_order_input, to_refund_input
 from db.models import OrderRecord
 from db.session import SessionFactory
 from settings import Settings
-from temporal_client import start_order
+from temporal_client import start_order, start_refund
 from workflows.contracts import OrderStatus
 
 log = logging.getLogger(__name__)
@@ -27,7 +29,7 @@ BATCH = 200
 
 
 async def reconcile_once(client: Client, sessions: SessionFactory, settings: Settings) -> int:
-    """Start the workflows of stale `pending` orders; returns how many were (re)started."""
+    """Start the workflows of stale `pending` orders and refunds; returns how many."""
     cutoff = datetime.now(UTC) - settings.reconcile_grace
     async with sessions() as session:
         stale = await session.scalars(
@@ -40,7 +42,11 @@ async def reconcile_once(client: Client, sessions: SessionFactory, settings: Set
         orders = list(stale)
     for order in orders:
         await start_order(client, to_order_input(order, settings), settings.task_queue)
-    return len(orders)
+    async with sessions() as session:
+        claimed = await refunds.pending_before(session, cutoff)
+    for refund in claimed:
+        await start_refund(client, to_refund_input(refund), settings.task_queue)
+    return len(orders) + len(claimed)
 
 
 async def reconcile_forever(client: Client, sessions: SessionFactory, settings: Settings) -> None:

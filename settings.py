@@ -53,6 +53,18 @@ class Settings(BaseSettings):
     # The Temporal UI's origin, the only one the codec endpoints answer cross-origin.
     codec_cors_origin: str | None = None  # unset: the origin of temporal_ui_url
 
+    # Money (README "Money"). The seller printed on every invoice and credit note.
+    seller_name: str = "Example Shop GmbH"
+    seller_street: str = "Musterstraße 1"
+    seller_postal_code: str = "10115"
+    seller_city: str = "Berlin"
+    seller_country: str = Field(default="DE", pattern=r"^[A-Z]{2}$")
+    seller_vat_id: str = "DE123456789"
+    seller_email: str = "billing@example.com"
+    # The chart of accounts the journal books to (JSON object, e.g. '{"psp_clearing": "1361"}'):
+    # keys as in money/journal.py's ACCOUNTS; `{rate}` in revenue/vat/refunds is the tax rate.
+    chart_of_accounts: dict[str, str] = Field(default_factory=dict)
+
     # The embedded stack of `make run`
     data_dir: Path = Path(".oms")
     temporal_ui_port: int = 8233

@@ -1,5 +1,5 @@
-"""Reaching Temporal and starting an order's workflow: the one way the API, the worker's
-reconciler and the benchmark connect and start orders (the workflow's input comes from
+"""Reaching Temporal and starting an order's (or a refund's) workflow: the one way the API, the
+worker's reconciler and the benchmark connect and start them (the workflow's input comes from
 db/mapping.py's `to_order_input`)."""
 
 from contextlib import suppress
@@ -26,8 +26,16 @@ from workflows.contracts import (
     OrderStatus,
     order_workflow_id,
 )
+from workflows.money_contracts import (
+    ORDER_ID,
+    REFUND_STATUS,
+    RefundInput,
+    RefundStatus,
+    refund_workflow_id,
+)
 from workflows.order import OrderWorkflow
-from workflows.rules import order_skus
+from workflows.refund import RefundWorkflow
+from workflows.rules import format_money, order_skus
 from workflows.steps import describe_lines, stock_lines
 
 START_TIMEOUT = timedelta(seconds=5)
@@ -71,4 +79,26 @@ async def start_order(client: Client, order: OrderInput, task_queue: str) -> Non
             ),
             static_summary=f"Order {order.order_id}: {describe_lines(stock_lines(order))}",
             rpc_timeout=START_TIMEOUT,  # a stalled Temporal turns into a 503, not a hung request
+        )
+
+
+async def start_refund(client: Client, refund: RefundInput, task_queue: str) -> None:
+    """Start `refund-{id}` unless it exists, as `start_order` does for an order."""
+    with suppress(WorkflowAlreadyStartedError):
+        await client.start_workflow(
+            RefundWorkflow.run,
+            refund,
+            id=refund_workflow_id(refund.refund_id),
+            task_queue=task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            search_attributes=TypedSearchAttributes(
+                [
+                    SearchAttributePair(REFUND_STATUS, RefundStatus.PENDING.value),
+                    SearchAttributePair(ORDER_ID, refund.order_id),
+                ]
+            ),
+            static_summary=f"Refund {format_money(refund.amount, refund.currency)} "
+            f"of order {refund.order_id} ({refund.method.replace('_', ' ')})",
+            rpc_timeout=START_TIMEOUT,
         )

@@ -9,11 +9,13 @@ from typing import TypedDict
 from temporalio.client import Client
 from temporalio.worker import PollerBehavior, PollerBehaviorSimpleMaximum, Worker
 
+from activities.books import BookActivities
 from activities.inventory import InventoryActivities
 from activities.payments import PaymentActivities
 from activities.projection import ProjectionActivities
 from activities.shipping import ShippingActivities
 from activities.warehouse import WarehouseActivities
+from db.payments import PaymentLedger
 from db.session import SessionFactory, create_engine, create_session_factory
 from reconciler import reconcile_forever
 from settings import Settings, get_settings
@@ -23,13 +25,16 @@ from simulation.warehouse import SimulatedWarehouse
 from simulation.world import SimulationConfig
 from temporal_client import connect_temporal
 from workflows.order import OrderWorkflow
+from workflows.refund import RefundWorkflow
 
 
 def build_activities(sessions: SessionFactory, settings: Settings) -> list[Callable[..., object]]:
-    """Every activity of an order, wired to PostgreSQL and the simulated outside world."""
+    """Every activity of an order and a refund, wired to PostgreSQL and the simulated outside
+    world."""
     world = SimulationConfig.from_settings(settings)
     inventory = InventoryActivities(sessions)
-    payments = PaymentActivities(SimulatedPaymentGateway(sessions, world))
+    payments = PaymentActivities(SimulatedPaymentGateway(sessions, world), PaymentLedger(sessions))
+    money = BookActivities(sessions, settings)
     warehouse = WarehouseActivities(SimulatedWarehouse(sessions, world))
     shipping = ShippingActivities(SimulatedCarrier(sessions, world))
     projection = ProjectionActivities(sessions)
@@ -42,6 +47,12 @@ def build_activities(sessions: SessionFactory, settings: Settings) -> list[Calla
         payments.adjust_authorization,
         payments.capture_payment,
         payments.void_payment,
+        payments.refund_payment,
+        money.hold_store_credit,
+        money.release_store_credit,
+        money.issue_invoice,
+        money.complete_refund,
+        money.fail_refund,
         warehouse.pick_order,
         warehouse.pack_order,
         warehouse.cancel_pick,
@@ -76,12 +87,12 @@ def worker_options() -> WorkerOptions:
 
 
 def build_worker(client: Client, sessions: SessionFactory, settings: Settings) -> Worker:
-    """A worker for the configured task queue (`OMS_TASK_QUEUE`) with the order workflow and all
-    its activities."""
+    """A worker for the configured task queue (`OMS_TASK_QUEUE`) with the order and refund
+    workflows and all their activities."""
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[OrderWorkflow],
+        workflows=[OrderWorkflow, RefundWorkflow],
         activities=build_activities(sessions, settings),
         **worker_options(),
     )

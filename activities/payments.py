@@ -1,10 +1,16 @@
-"""Payments through a gateway interface; the workflow never knows which gateway it is."""
+"""Payments through a gateway interface; the workflow never knows which gateway it is.
 
+Every call's outcome is also written to the OMS's own books (`PaymentBook`: the payment and its
+append-only transactions), under the call's idempotency key, so a retry records it once.
+"""
+
+from dataclasses import replace
 from typing import Protocol
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
+from db.payments import Transaction
 from workflows.contracts import (
     ActivityName,
     AdjustPaymentInput,
@@ -13,6 +19,7 @@ from workflows.contracts import (
     OrderRef,
     PaymentResult,
 )
+from workflows.money_contracts import MoneyError, RefundPaymentInput
 
 
 class PaymentDeclined(Exception):
@@ -37,38 +44,67 @@ class PaymentGateway(Protocol):
         """Take the held money; returns the payment id."""
         ...
 
-    async def void(self, order_id: str, key: str) -> None:
-        """Release the hold (no-op when nothing was authorized)."""
+    async def void(self, order_id: str, key: str) -> int:
+        """Release the hold; returns the amount released (0 when nothing was authorized)."""
         ...
+
+    async def refund(self, order_id: str, amount: int, currency: str, key: str) -> str:
+        """Give back `amount` of the captured money; returns the refund's id; raises
+        PaymentDeclined when the card cannot take it (a closed account)."""
+        ...
+
+
+class PaymentBook(Protocol):
+    """Where the OMS keeps its own record of each call (db.payments in production)."""
+
+    async def record(self, tx: Transaction) -> None: ...
 
 
 class PaymentActivities:
     """Authorize, capture and void with idempotency keys `{order_id}:{step}`."""
 
-    def __init__(self, gateway: PaymentGateway) -> None:
-        self._gateway = gateway
+    def __init__(self, gateway: PaymentGateway, book: PaymentBook) -> None:
+        self._gateway, self._book = gateway, book
 
     @activity.defn(name=ActivityName.AUTHORIZE_PAYMENT)
     async def authorize_payment(self, input: AuthorizePaymentInput) -> PaymentResult:
         """Authorize the order total; a decline is final."""
         key = f"{input.order_id}:authorize"
+        tx = Transaction(
+            order_id=input.order_id,
+            kind="authorize",
+            amount=input.amount,
+            currency=input.currency,
+            key=key,
+        )
         try:
             payment_id = await self._gateway.authorize(
                 input.order_id, input.token, input.amount, input.currency, key
             )
         except PaymentDeclined as declined:
+            await self._book.record(_refused(tx, declined))
             raise _declined(declined) from None
+        await self._book.record(_done(tx, payment_id))
         return PaymentResult(payment_id=payment_id)
 
     @activity.defn(name=ActivityName.ADJUST_AUTHORIZATION)
     async def adjust_authorization(self, input: AdjustPaymentInput) -> PaymentResult:
         """Hold a changed order's new total; a declined increase is final."""
+        tx = Transaction(
+            order_id=input.order_id,
+            kind="adjust",
+            amount=input.amount,
+            currency=input.currency,
+            key=input.key,
+        )
         try:
             payment_id = await self._gateway.adjust(
                 input.order_id, input.token, input.amount, input.currency, input.key
             )
         except PaymentDeclined as declined:
+            await self._book.record(_refused(tx, declined))
             raise _declined(declined) from None
+        await self._book.record(_done(tx, payment_id))
         return PaymentResult(payment_id=payment_id)
 
     @activity.defn(name=ActivityName.CAPTURE_PAYMENT)
@@ -76,18 +112,61 @@ class PaymentActivities:
         """Capture the authorized amount once the goods shipped."""
         key = f"{input.order_id}:capture"
         payment_id = await self._gateway.capture(input.order_id, input.amount, input.currency, key)
+        tx = Transaction(
+            order_id=input.order_id,
+            kind="capture",
+            amount=input.amount,
+            currency=input.currency,
+            key=key,
+            reference=payment_id,
+        )
+        await self._book.record(tx)
         return PaymentResult(payment_id=payment_id)
 
     @activity.defn(name=ActivityName.VOID_PAYMENT)
     async def void_payment(self, input: OrderRef) -> None:
         """Compensation: release the authorization."""
-        await self._gateway.void(input.order_id, f"{input.order_id}:void")
+        key = f"{input.order_id}:void"
+        released = await self._gateway.void(input.order_id, key)
+        if released:
+            tx = Transaction(order_id=input.order_id, kind="void", amount=released, key=key)
+            await self._book.record(tx)
+
+    @activity.defn(name=ActivityName.REFUND_PAYMENT)
+    async def refund_payment(self, input: RefundPaymentInput) -> PaymentResult:
+        """Give a refund's amount back to the card; a refusal is final (`RefundDeclined`)."""
+        key = f"{input.refund_id}:refund"
+        tx = Transaction(
+            order_id=input.order_id,
+            kind="refund",
+            amount=input.amount,
+            currency=input.currency,
+            key=key,
+            refund_id=input.refund_id,
+        )
+        try:
+            refund_id = await self._gateway.refund(
+                input.order_id, input.amount, input.currency, key
+            )
+        except PaymentDeclined as declined:
+            await self._book.record(_refused(tx, declined))
+            raise _declined(declined, MoneyError.REFUND_DECLINED) from None
+        await self._book.record(_done(tx, refund_id))
+        return PaymentResult(payment_id=refund_id)
 
 
-def _declined(declined: PaymentDeclined) -> ApplicationError:
+def _done(tx: Transaction, reference: str) -> Transaction:
+    return replace(tx, reference=reference)
+
+
+def _refused(tx: Transaction, declined: PaymentDeclined) -> Transaction:
+    return replace(tx, outcome="declined", detail=str(declined))
+
+
+def _declined(declined: PaymentDeclined, kind: str = "PaymentDeclined") -> ApplicationError:
     return ApplicationError(
         str(declined),
-        type="PaymentDeclined",
+        type=kind,
         non_retryable=True,
         category=ApplicationErrorCategory.BENIGN,  # a business answer, not a fault
     )

@@ -10,7 +10,18 @@ from api.body_limit import BodyLimit
 from api.console import app as console
 from api.deps import Resources
 from api.errors import install_error_handlers
-from api.routes import api_keys, codec, health, inventory, orders, support
+from api.routes import (
+    accounting,
+    api_keys,
+    codec,
+    health,
+    inventory,
+    invoices,
+    orders,
+    refunds,
+    store_credit,
+    support,
+)
 from db.session import create_engine, create_session_factory
 from settings import Settings, get_settings
 from temporal_client import connect_temporal
@@ -43,11 +54,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="Order management API",
         version="1",
-        summary="Place, follow and cancel orders; keep stock. Money is integer minor units.",
+        summary="Place, follow and cancel orders; keep stock; refund, credit and invoice. Money "
+        "is integer minor units.",
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for module in (orders, support, inventory, api_keys, health, codec):
+    routers = (orders, support, refunds, invoices, store_credit, inventory, accounting)
+    for module in (*routers, api_keys, health, codec):
         app.include_router(module.router)
     console.install(app)  # its routes, login redirects, 403 pages, security headers
     app.add_middleware(codec.CodecCors)  # CORS for the Temporal UI, on /codec/ only

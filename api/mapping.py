@@ -20,8 +20,11 @@ from db.models import (
     InventoryRecord,
     OrderLineRecord,
     OrderRecord,
+    PaymentRecord,
     ShipmentRecord,
 )
+from db.payments import new_payment
+from money.tax import parse_rate, rate_text
 from workflows import contracts as c
 from workflows.contracts import OrderStatus
 from workflows.rules import order_total
@@ -44,10 +47,15 @@ def to_order_record(
     order_id, now = str(uuid4()), datetime.now(UTC)
     lines = [
         OrderLineRecord(
-            line_no=no, sku=line.sku, quantity=line.quantity, unit_price=line.unit_price
+            line_no=no,
+            sku=line.sku,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            tax_rate=None if line.tax_rate is None else parse_rate(line.tax_rate),
         )
         for no, line in enumerate(body.lines)
     ]
+    store_credit = body.payment.store_credit or 0
     return OrderRecord(
         id=order_id,
         customer_id=body.customer.id,
@@ -56,7 +64,8 @@ def to_order_record(
         shipping_address=to_address_json(body.shipping_address),
         currency=body.currency,
         total=order_total(body.lines),
-        payment_token=body.payment.token,
+        payment_token=body.payment.token or "",
+        store_credit=store_credit,
         status=OrderStatus.PENDING.value,
         channel=channel,
         idempotency_key=idempotency_key,
@@ -67,6 +76,9 @@ def to_order_record(
         lines=lines,
         history=[HistoryRecord(seq=0, status=OrderStatus.PENDING.value, actor=actor, at=now)],
         shipments=[],
+        payment=new_payment(order_id, body.currency, store_credit),
+        documents=[],
+        refunds=[],
     )
 
 
@@ -85,7 +97,12 @@ def to_order_public(order: OrderRecord) -> http.OrderPublic:
         ),
         shipping_address=to_address_public(order.shipping_address),
         lines=[
-            http.Line(sku=line.sku, quantity=line.quantity, unit_price=line.unit_price)
+            http.Line(
+                sku=line.sku,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                tax_rate=None if line.tax_rate is None else rate_text(line.tax_rate),
+            )
             for line in order.lines
         ],
         currency=order.currency,
@@ -94,6 +111,27 @@ def to_order_public(order: OrderRecord) -> http.OrderPublic:
         history=[to_history_public(entry) for entry in order.history],
         created_at=order.created_at,
         updated_at=order.updated_at,
+        payment=None if order.payment is None else to_payment_public(order.payment),
+        invoices=[
+            http.DocumentSummary(
+                number=doc.number, kind=doc.kind, total=doc.total, issued_at=doc.issued_at
+            )
+            for doc in order.documents
+        ],
+        refunds=[
+            http.RefundSummary(id=r.id, status=r.status, amount=r.amount, method=r.method)
+            for r in order.refunds
+        ],
+    )
+
+
+def to_payment_public(payment: PaymentRecord) -> http.PaymentPublic:
+    return http.PaymentPublic(
+        status=payment.status,
+        authorized=payment.authorized,
+        captured=payment.captured,
+        refunded=payment.refunded,
+        store_credit=payment.store_credit,
     )
 
 

@@ -89,14 +89,22 @@ class Address(Strict):
     country: Country
 
 
+# A VAT rate in percent, as a decimal string: "19", "7", "25.5".
+TaxRate = Annotated[str, Field(pattern=r"^\d{1,2}(\.\d{1,2})?$", examples=["19"])]
+
+
 class Line(Strict):
     sku: Sku
     quantity: Annotated[int, Field(ge=1, le=MAX_QUANTITY)]
-    unit_price: Annotated[int, Field(ge=0, le=MAX_UNIT_PRICE)]
+    unit_price: Annotated[int, Field(ge=0, le=MAX_UNIT_PRICE)]  # gross: tax included
+    tax_rate: TaxRate | None = None  # unset: the shipping country's standard rate
 
 
 class Payment(Strict):
-    token: Annotated[str, Field(min_length=1, max_length=255)]
+    """A card token, store credit (minor units of the order's currency), or both."""
+
+    token: Annotated[str, Field(min_length=1, max_length=255)] | None = None
+    store_credit: Annotated[int, Field(ge=1, le=MAX_UNIT_PRICE * MAX_LINES)] | None = None
 
 
 class OrderCreate(Strict):
@@ -125,6 +133,39 @@ class HistoryPublic(BaseModel):
     actor: str
 
 
+PaymentStatusName = Literal[
+    "pending", "authorized", "captured", "partially_refunded", "refunded", "voided", "failed"
+]
+RefundStatusName = Literal["pending", "succeeded", "failed"]
+RefundMethodName = Literal["original_payment", "store_credit"]
+DocumentKindName = Literal["invoice", "credit_note"]
+
+
+class PaymentPublic(BaseModel):
+    """The order's money: `authorized` and `captured` on the card, `refunded` in all (to the
+    card or as store credit), `store_credit` the part of the total paid with credit."""
+
+    status: PaymentStatusName
+    authorized: int
+    captured: int
+    refunded: int
+    store_credit: int
+
+
+class DocumentSummary(BaseModel):
+    number: str
+    kind: DocumentKindName
+    total: int
+    issued_at: UtcDatetime
+
+
+class RefundSummary(BaseModel):
+    id: str
+    status: RefundStatusName
+    amount: int
+    method: RefundMethodName
+
+
 class OrderPublic(BaseModel):
     """An order as the read model shows it."""
 
@@ -141,6 +182,9 @@ class OrderPublic(BaseModel):
     history: list[HistoryPublic]
     created_at: UtcDatetime
     updated_at: UtcDatetime
+    payment: PaymentPublic | None  # null: placed before the OMS kept payment records
+    invoices: list[DocumentSummary]  # invoices and credit notes, in issue order
+    refunds: list[RefundSummary]
 
 
 class OrdersPublic(BaseModel):

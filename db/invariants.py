@@ -11,49 +11,21 @@ import asyncio
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 
-from sqlalchemy import TextClause, text
+from sqlalchemy import TextClause
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.ledger_invariants import LEDGER_CHECKS
+from db.money_invariants import MONEY_CHECKS
 from db.session import SessionFactory, create_engine, create_session_factory
+from db.violations import Check, Invariant, Violation
+from db.violations import scoped_sql as _sql
 from settings import Settings, get_settings
 
-
-class Invariant(StrEnum):
-    NOT_TERMINAL = "not_terminal"
-    DUPLICATE = "duplicate"
-    RESERVED_OUT_OF_BOUNDS = "reserved_out_of_bounds"
-    RESERVED_MISMATCH = "reserved_mismatch"
-    ON_HAND_MISMATCH = "on_hand_mismatch"
-    BOOK_OUT_MISMATCH = "book_out_mismatch"
-    COMPLETED_INCOMPLETE = "completed_incomplete"
-    NOT_COMPENSATED = "not_compensated"
-
-
-@dataclass(frozen=True, kw_only=True)
-class Violation:
-    """One broken invariant: its kind, what it is about (an order id or a SKU), and why."""
-
-    kind: Invariant
-    subject: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.kind}: {self.message}"
-
-
-# `:ids` is NULL (every order) or an array of order ids; SKU checks then cover their SKUs.
-_IDS = "CAST(:ids AS text[])"
-_ORDERS = f"({_IDS} IS NULL OR {{col}} = ANY({_IDS}))"
-_SKUS = f"({_IDS} IS NULL OR {{col}} IN (SELECT sku FROM order_lines WHERE order_id = ANY({_IDS})))"
-
-
-def _sql(template: str) -> TextClause:
-    """A query whose `{orders}`/`{skus}` placeholders become the scope above, on column `c`."""
-    return text(template.format(orders=_ORDERS.format(col="c"), skus=_SKUS.format(col="c")))
-
+# Invariant and Violation live in db.violations (the money checks report them too); callers
+# find them here, with check().
+__all__ = ["Invariant", "Violation", "check", "default_url", "main", "run"]
 
 _NOT_TERMINAL = _sql("""
     SELECT c AS id, status FROM orders AS o(c)
@@ -63,7 +35,8 @@ _NOT_TERMINAL = _sql("""
 # Written against (order, kind) rather than trusting keys: a key may change, a count cannot lie.
 _AT_MOST_ONE = (
     ("reservation", "reservations", "sku", "TRUE"),
-    ("payment", "sim_payments", "kind", "kind <> 'adjust'"),  # a change may adjust many times
+    # A change may adjust many times, an order be refunded many times.
+    ("payment", "sim_payments", "kind", "kind NOT IN ('adjust', 'refund')"),
     ("warehouse task", "sim_warehouse_tasks", "kind", "TRUE"),
     ("label", "sim_shipments", "'label'", "TRUE"),
     ("shipment", "shipments", "'shipment'", "TRUE"),
@@ -98,7 +71,7 @@ _FACTS = """
     WITH pay AS (SELECT order_id AS c, count(*) FILTER (WHERE kind = 'authorize') AS auths,
                         count(*) FILTER (WHERE kind = 'capture') AS captures,
                         count(*) FILTER (WHERE kind = 'void') AS voids,
-                        sum(amount) FILTER (WHERE kind = 'capture') AS captured
+                        coalesce(sum(amount) FILTER (WHERE kind = 'capture'), 0) AS captured
                  FROM sim_payments GROUP BY c),
     res AS (SELECT order_id AS c, count(*) FILTER (WHERE status = 'open') AS open,
                    count(*) FILTER (WHERE status = 'shipped') AS shipped
@@ -112,12 +85,13 @@ _FACTS = """
     shp AS (SELECT order_id AS c, count(*) AS shipments FROM shipments GROUP BY c),
     wh AS (SELECT order_id AS c, count(*) FILTER (WHERE status <> 'cancelled') AS live_tasks
            FROM sim_warehouse_tasks GROUP BY c)
-    SELECT c AS id, total, coalesce(auths, 0) AS auths, coalesce(captures, 0) AS captures,
-           coalesce(voids, 0) AS voids, captured, coalesce(open, 0) AS open,
+    SELECT c AS id, total, store_credit, coalesce(auths, 0) AS auths,
+           coalesce(captures, 0) AS captures, coalesce(voids, 0) AS voids,
+           coalesce(captured, 0) AS captured, coalesce(open, 0) AS open,
            coalesce(shipped, 0) AS shipped, coalesce(all_shipped, FALSE) AS all_shipped,
            coalesce(labels, 0) AS labels, coalesce(live_labels, 0) AS live_labels,
            coalesce(shipments, 0) AS shipments, coalesce(live_tasks, 0) AS live_tasks
-    FROM (SELECT id AS c, total, status FROM orders) AS o
+    FROM (SELECT id AS c, total, store_credit, status FROM orders) AS o
     LEFT JOIN pay USING (c) LEFT JOIN res USING (c) LEFT JOIN lin USING (c)
     LEFT JOIN lab USING (c) LEFT JOIN shp USING (c) LEFT JOIN wh USING (c)
     WHERE {orders} AND status IN """
@@ -191,10 +165,11 @@ class _Facts:
 
     id: str
     total: int
+    store_credit: int
     auths: int
     captures: int
     voids: int
-    captured: int | None
+    captured: int
     open: int
     shipped: int
     all_shipped: bool
@@ -205,11 +180,15 @@ class _Facts:
 
 
 def _completed_gaps(o: _Facts) -> list[str]:
-    """What a completed order lacks: one authorization, one capture of its total, one shipment."""
+    """What a completed order lacks: one authorization and one capture of what the card pays
+    (its total less its store credit; none at all when credit pays it all), one shipment."""
+    card = o.total - o.store_credit
+    calls = 1 if card else 0
+    less = f" less {o.store_credit} store credit" if o.store_credit else ""
     gaps = [
-        f"{o.auths} authorizations" if o.auths != 1 else "",
-        f"{o.captures} captures" if o.captures != 1 else "",
-        f"captured {o.captured} of a {o.total} total" if o.captured != o.total else "",
+        f"{o.auths} authorizations" if o.auths != calls else "",
+        f"{o.captures} captures" if o.captures != calls else "",
+        f"captured {o.captured} of a {o.total} total{less}" if o.captured != card else "",
         f"{o.voids} voids" if o.voids else "",
         f"{o.labels} labels" if o.labels != 1 else "",
         f"{o.shipments} shipments" if o.shipments != 1 else "",
@@ -253,7 +232,8 @@ async def check(
 ) -> list[Violation]:
     """Every broken invariant among `order_ids` (and their SKUs), or everywhere; [] when sound."""
     ids = None if order_ids is None else list(order_ids)
-    checks = [_duplicates, _sku_books, _book_outs, _outcomes]
+    checks: list[Check] = [_duplicates, _sku_books, _book_outs, _outcomes, *MONEY_CHECKS]
+    checks += LEDGER_CHECKS
     if require_terminal:
         checks.insert(0, _not_terminal)
     async with sessions() as session:

@@ -7,7 +7,15 @@ is mapped here on purpose, or not at all, and never breaks the other family by s
 import json
 from typing import Any, Protocol
 
-from db.models import AuditRecord, HistoryRecord, OrderLineRecord, OrderRecord, ShipmentRecord
+from db.models import (
+    AuditRecord,
+    HistoryRecord,
+    OrderLineRecord,
+    OrderRecord,
+    RefundRecord,
+    ShipmentRecord,
+)
+from money.tax import parse_rate, rate_text
 from settings import Settings
 from workflows.contracts import (
     Address,
@@ -17,6 +25,7 @@ from workflows.contracts import (
     RecordAuditInput,
     Shipment,
 )
+from workflows.money_contracts import RefundInput, RefundMethod
 
 
 def to_order_input(record: OrderRecord, settings: Settings) -> OrderInput:
@@ -25,7 +34,12 @@ def to_order_input(record: OrderRecord, settings: Settings) -> OrderInput:
         order_id=record.id,
         customer_id=record.customer_id,
         lines=[
-            OrderLine(sku=line.sku, quantity=line.quantity, unit_price=line.unit_price)
+            OrderLine(
+                sku=line.sku,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                tax_rate=None if line.tax_rate is None else rate_text(line.tax_rate),
+            )
             for line in record.lines
         ],
         currency=record.currency,
@@ -36,6 +50,7 @@ def to_order_input(record: OrderRecord, settings: Settings) -> OrderInput:
         backorder_recheck_s=settings.backorder_recheck.total_seconds(),
         delivery_window_s=settings.delivery_window.total_seconds(),
         payment_review_above=settings.payment_review_above,
+        store_credit=record.store_credit,
     )
 
 
@@ -101,6 +116,7 @@ def to_line_rows(order_id: str, lines: list[OrderLine]) -> list[OrderLineRecord]
             sku=line.sku,
             quantity=line.quantity,
             unit_price=line.unit_price,
+            tax_rate=None if line.tax_rate is None else parse_rate(line.tax_rate),
         )
         for no, line in enumerate(lines)
     ]
@@ -129,4 +145,15 @@ def to_audit_row(record: RecordAuditInput) -> AuditRecord:
         outcome=str(record.outcome),
         detail=record.detail,
         at=record.at,
+    )
+
+
+def to_refund_input(refund: RefundRecord) -> RefundInput:
+    """The refund workflow's input: the claimed refund as stored."""
+    return RefundInput(
+        refund_id=refund.id,
+        order_id=refund.order_id,
+        amount=refund.amount,
+        currency=refund.currency,
+        method=RefundMethod(refund.method),
     )

@@ -16,6 +16,9 @@ _DETAILS = (
     selectinload(OrderRecord.lines),
     selectinload(OrderRecord.history),
     selectinload(OrderRecord.shipments),
+    selectinload(OrderRecord.payment),
+    selectinload(OrderRecord.documents),
+    selectinload(OrderRecord.refunds),
 )
 
 
@@ -57,6 +60,18 @@ class OrderRepository:
         query = select(OrderRecord.status, OrderRecord.channel).where(OrderRecord.id == order_id)
         row = (await self._session.execute(query)).one_or_none()
         return None if row is None else OrderHead(status=row.status, channel=row.channel)
+
+    async def skus(self, order_id: str) -> Sequence[str]:
+        """The SKUs on the order's lines."""
+        query = select(OrderLineRecord.sku).where(OrderLineRecord.order_id == order_id)
+        return (await self._session.scalars(query)).all()
+
+    async def customer_in_channel(self, customer_id: str, channel: str) -> bool:
+        """Whether the customer placed an order on `channel` (a storefront's own customers)."""
+        query = select(OrderRecord.id).where(
+            OrderRecord.customer_id == customer_id, OrderRecord.channel == channel
+        )
+        return await self._session.scalar(query.limit(1)) is not None
 
     async def by_idempotency_key(self, channel: str, key: str) -> OrderRecord | None:
         """The order `channel` placed with this Idempotency-Key, details loaded."""

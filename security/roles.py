@@ -17,6 +17,13 @@ class Scope(StrEnum):
     PAYLOADS_DECODE = "payloads:decode"  # the Temporal UI's codec endpoints
     API_KEYS_MANAGE = "api_keys:manage"
     USERS_MANAGE = "users:manage"
+    REFUNDS_CREATE = "refunds:create"
+    REFUNDS_READ = "refunds:read"
+    STORE_CREDIT_READ = "store_credit:read"  # a storefront: its own channel's customers only
+    STORE_CREDIT_ISSUE = "store_credit:issue"  # goodwill credit
+    INVOICES_READ = "invoices:read"  # invoices, credit notes (and their PDFs), tax rates
+    TAX_RATES_MANAGE = "tax_rates:manage"
+    ACCOUNTING_READ = "accounting:read"  # the journal
 
 
 class Role(StrEnum):
@@ -29,7 +36,16 @@ class Role(StrEnum):
 
 S = Scope
 ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
-    Role.STOREFRONT: frozenset({S.ORDERS_CREATE, S.ORDERS_READ, S.ORDERS_CANCEL, S.INVENTORY_READ}),
+    Role.STOREFRONT: frozenset(
+        {
+            S.ORDERS_CREATE,
+            S.ORDERS_READ,
+            S.ORDERS_CANCEL,
+            S.INVENTORY_READ,
+            S.STORE_CREDIT_READ,
+            S.INVOICES_READ,
+        }
+    ),
     Role.SUPPORT: frozenset(
         {
             S.ORDERS_READ,
@@ -38,10 +54,26 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
             S.ORDERS_CANCEL,
             S.INVENTORY_READ,
             S.PAYLOADS_DECODE,
+            S.REFUNDS_CREATE,
+            S.REFUNDS_READ,
+            S.STORE_CREDIT_READ,
+            S.STORE_CREDIT_ISSUE,
+            S.INVOICES_READ,
         }
     ),
     Role.WAREHOUSE: frozenset({S.ORDERS_READ, S.INVENTORY_READ, S.INVENTORY_WRITE}),
-    Role.OPS: frozenset({S.ORDERS_READ, S.AUDIT_READ, S.INVENTORY_READ, S.PAYLOADS_DECODE}),
+    Role.OPS: frozenset(
+        {
+            S.ORDERS_READ,
+            S.AUDIT_READ,
+            S.INVENTORY_READ,
+            S.PAYLOADS_DECODE,
+            S.REFUNDS_READ,
+            S.STORE_CREDIT_READ,
+            S.INVOICES_READ,
+            S.ACCOUNTING_READ,
+        }
+    ),
     Role.ADMIN: frozenset(Scope),
 }
 

@@ -1,7 +1,8 @@
 """A payment gateway simulated in PostgreSQL.
 
 `tok_declined` is declined; `tok_limit_<amount>` authorizes up to `<amount>` minor units (so an
-order changed to a larger total is declined); other tokens authorize anything.
+order changed to a larger total is declined); `tok_refund_declined` authorizes and captures, but
+refuses every refund (a closed card); other tokens authorize anything.
 """
 
 from uuid import uuid4
@@ -16,6 +17,7 @@ from simulation.world import SimulationConfig
 
 DECLINED_TOKEN = "tok_declined"
 LIMIT_PREFIX = "tok_limit_"
+REFUND_DECLINED_TOKEN = "tok_refund_declined"
 
 
 class SimulatedPaymentGateway:
@@ -29,7 +31,7 @@ class SimulatedPaymentGateway:
     ) -> str:
         await self._config.call("authorize")
         _check_limit(token, amount)
-        return await self._record(key, order_id, "authorize", amount, currency)
+        return await self._record(key, order_id, "authorize", amount, currency, token)
 
     async def adjust(self, order_id: str, token: str, amount: int, currency: str, key: str) -> str:
         await self._config.call("adjust")
@@ -44,13 +46,32 @@ class SimulatedPaymentGateway:
             raise RuntimeError(f"no authorization to capture for order {order_id}")
         return await self._record(key, order_id, "capture", amount, currency)
 
-    async def void(self, order_id: str, key: str) -> None:
+    async def void(self, order_id: str, key: str) -> int:
         await self._config.call("void")
         authorization = await self._find(f"{order_id}:authorize")
-        if authorization is not None:
-            await self._record(key, order_id, "void", authorization.amount, authorization.currency)
+        if authorization is None:
+            return 0
+        await self._record(key, order_id, "void", authorization.amount, authorization.currency)
+        return authorization.amount
 
-    async def _record(self, key: str, order_id: str, kind: str, amount: int, currency: str) -> str:
+    async def refund(self, order_id: str, amount: int, currency: str, key: str) -> str:
+        await self._config.call("refund")
+        authorization = await self._find(f"{order_id}:authorize")
+        if await self._find(f"{order_id}:capture") is None or authorization is None:
+            raise RuntimeError(f"no capture to refund for order {order_id}")
+        if authorization.token == REFUND_DECLINED_TOKEN:
+            raise PaymentDeclined("refund refused: the card's account is closed")
+        return await self._record(key, order_id, "refund", amount, currency)
+
+    async def _record(
+        self,
+        key: str,
+        order_id: str,
+        kind: str,
+        amount: int,
+        currency: str,
+        token: str | None = None,
+    ) -> str:
         async with self._sessions.begin() as session:
             await session.execute(
                 insert(SimPaymentRecord)
@@ -61,6 +82,7 @@ class SimulatedPaymentGateway:
                     kind=kind,
                     amount=amount,
                     currency=currency,
+                    token=token,
                 )
                 .on_conflict_do_nothing()
             )

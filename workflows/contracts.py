@@ -17,13 +17,25 @@ CUSTOMER_ID = SearchAttributeKey.for_keyword("CustomerId")
 ON_HOLD = SearchAttributeKey.for_bool("OnHold")
 ORDER_TOTAL = SearchAttributeKey.for_int("OrderTotal")  # minor units of the order's currency
 SKUS = SearchAttributeKey.for_keyword_list("Skus")
+# The refund workflows': ops find the failed ones with `RefundStatus = "failed"`, an order's
+# with `OrderId = "…"` (workflows/money_contracts.py).
+REFUND_STATUS = SearchAttributeKey.for_keyword("RefundStatus")
+ORDER_ID = SearchAttributeKey.for_keyword("OrderId")
 AnyKey = (
     SearchAttributeKey[str]
     | SearchAttributeKey[bool]
     | SearchAttributeKey[int]
     | SearchAttributeKey[Sequence[str]]
 )
-SEARCH_ATTRIBUTES: tuple[AnyKey, ...] = (ORDER_STATUS, CUSTOMER_ID, ON_HOLD, ORDER_TOTAL, SKUS)
+SEARCH_ATTRIBUTES: tuple[AnyKey, ...] = (
+    ORDER_STATUS,
+    CUSTOMER_ID,
+    ON_HOLD,
+    ORDER_TOTAL,
+    SKUS,
+    REFUND_STATUS,
+    ORDER_ID,
+)
 
 
 def order_workflow_id(order_id: str) -> str:
@@ -59,6 +71,7 @@ class OrderLine:
     sku: str
     quantity: int
     unit_price: int
+    tax_rate: str | None = None  # the line's own VAT rate ("7"); None: the country's standard
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -86,6 +99,7 @@ class OrderInput:
     backorder_recheck_s: float = 3600
     delivery_window_s: float = 30 * 24 * 3600
     payment_review_above: int | None = None  # a larger total is held for payment_review
+    store_credit: int = 0  # of the total, paid with the customer's store credit; the card: the rest
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -379,3 +393,9 @@ class ActivityName(StrEnum):
     CONFIRM_DELIVERY = "confirm_delivery"
     RECORD_STATUS = "record_status"
     RECORD_AUDIT = "record_audit"
+    HOLD_STORE_CREDIT = "hold_store_credit"
+    RELEASE_STORE_CREDIT = "release_store_credit"
+    ISSUE_INVOICE = "issue_invoice"
+    REFUND_PAYMENT = "refund_payment"
+    COMPLETE_REFUND = "complete_refund"
+    FAIL_REFUND = "fail_refund"

@@ -62,18 +62,23 @@ class OrderWorkflow:
         self._retry_now = False
 
     @workflow.run
-    async def run(self, input: OrderInput) -> OrderResult:  # noqa: ARG002 (kept by __init__)
+    async def run(self, input: OrderInput) -> OrderResult:
         try:  # each step names its undo, registered just before the step's activity starts
+            if input.store_credit > 0:  # the customer's credit first: promised at placement
+                await self._step("store_credit", self._hold_credit, undo=A.RELEASE_STORE_CREDIT)
             await self._reserve_stock()  # undo: release_stock
             await self._step("payment", self._authorize, then=S.RESERVED, undo=A.VOID_PAYMENT)
             await self._review_payment()
             await self._step("pick", self._pick, then=S.PICKED, undo=A.CANCEL_PICK)
             await self._step("pack", self._pack, then=S.PACKED, undo=A.CANCEL_PACK)
             shipment = await self._step("ship", self._ship, undo=A.VOID_SHIPMENT)
-            self._saga.keep_only(A.VOID_PAYMENT)  # the goods left: only the money can go back
+            # The goods left: only the money can go back.
+            self._saga.keep_only(A.VOID_PAYMENT, A.RELEASE_STORE_CREDIT)
             await self._timeline.advance(S.SHIPPED, shipment=shipment)
             await self._step("payment_capture", self._capture)
             self._saga.forget()  # paid and shipped: nothing left to undo
+            if workflow.patched("invoice-at-capture"):
+                await self._invoice()  # retried until written: the money was taken
             return await self._await_delivery(shipment)
         except OrderStopped as stop:
             return await self._stop(stop)
@@ -189,8 +194,12 @@ class OrderWorkflow:
         finally:
             self._timeline.wait_for(None)
 
+    async def _hold_credit(self) -> None:
+        await steps.hold_store_credit(self._progress.order)
+
     async def _authorize(self) -> None:
-        await steps.authorize(self._progress.order)
+        if steps.card_amount(self._progress.order) > 0:  # else store credit pays it all
+            await steps.authorize(self._progress.order)
         self._progress.authorized = True
 
     async def _review_payment(self) -> None:
@@ -214,7 +223,11 @@ class OrderWorkflow:
         return await steps.ship(self._progress.order)
 
     async def _capture(self) -> None:
-        await steps.capture(self._progress.order)  # the authorization's void is registered
+        if steps.card_amount(self._progress.order) > 0:
+            await steps.capture(self._progress.order)
+
+    async def _invoice(self) -> None:
+        await steps.issue_invoice(self._progress.order)  # also redeems the held credit
 
     async def _await_delivery(self, shipment: Shipment) -> OrderResult:
         self._timeline.wait_for(f"delivery of {shipment.tracking_number} by {shipment.carrier}")

@@ -4,7 +4,7 @@ workflows: the refusals read an OrderProgress and say why, or return None."""
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
-from workflows.contracts import ChangeRequest, LineChange, OrderLine, OrderStatus
+from workflows.contracts import ChangeRequest, LineChange, OrderInput, OrderLine, OrderStatus
 from workflows.progress import OrderProgress
 
 S = OrderStatus
@@ -63,7 +63,10 @@ def merge_lines(lines: Sequence[OrderLine], changes: Sequence[LineChange]) -> li
         elif price is None:
             raise InvalidChange(f"{change.sku} is not on the order: give its unit_price")
         else:
-            line = OrderLine(sku=change.sku, quantity=change.quantity, unit_price=price)
+            rate = None if current is None else current.tax_rate  # a new line: the country's
+            line = OrderLine(
+                sku=change.sku, quantity=change.quantity, unit_price=price, tax_rate=rate
+            )
             merged[change.sku] = line
     if not merged:
         raise InvalidChange("an order needs at least one line: cancel it instead")
@@ -99,9 +102,22 @@ def change_refused(progress: OrderProgress, request: ChangeRequest) -> str | Non
         return f"order is {_leaving(where)}: the address can only change until it ships"
     if request.lines is not None:
         try:
-            merge_lines(progress.order.lines, request.lines)
+            lines = merge_lines(progress.order.lines, request.lines)
         except InvalidChange as invalid:
             return str(invalid)
+        return _credit_refused(progress.order, order_total(lines))
+    return None
+
+
+def _credit_refused(order: OrderInput, total: int) -> str | None:
+    """Store credit paid part of the order: the total cannot fall below it (the credit is held
+    whole), and with no card the total cannot grow beyond it."""
+    credit = order.store_credit
+    if credit and total < credit:
+        paid = format_money(credit, order.currency)
+        return f"the new total would be below the {paid} of store credit it is paid with"
+    if credit and total > credit and not order.payment_token:
+        return "the order is paid with store credit alone: it has no card to pay more"
     return None
 
 

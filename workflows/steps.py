@@ -36,6 +36,7 @@ from workflows.contracts import (
     WarehouseInput,
     WarehouseResult,
 )
+from workflows.money_contracts import HoldStoreCreditInput, InvoiceResult
 from workflows.rules import format_money
 
 A = ActivityName
@@ -90,6 +91,7 @@ UNDO_SUMMARIES: dict[ActivityName, str] = {
     A.CANCEL_PICK: "Cancel pick list",
     A.CANCEL_PACK: "Unpack parcel",
     A.VOID_SHIPMENT: "Void label",
+    A.RELEASE_STORE_CREDIT: "Release store credit",
 }
 
 
@@ -136,16 +138,39 @@ async def change_reservation(order_id: str, lines: list[StockLine]) -> list[str]
     return result.missing
 
 
-async def adjust_authorization(order: OrderInput, amount: int, key: str) -> None:
-    """Hold `amount` instead of the order's total: more may be declined, less is a partial void."""
+def card_amount(order: OrderInput, total: int | None = None) -> int:
+    """What the card pays of the order's total (or of `total`): the rest is store credit."""
+    return (order.total if total is None else total) - order.store_credit
+
+
+async def hold_store_credit(order: OrderInput) -> None:
+    """Hold the store credit the order pays with; spent in between: the order fails."""
+    request = HoldStoreCreditInput(
+        order_id=order.order_id,
+        customer_id=order.customer_id,
+        amount=order.store_credit,
+        currency=order.currency,
+    )
+    summary = f"Hold {format_money(order.store_credit, order.currency)} store credit"
+    await _call(A.HOLD_STORE_CREDIT, request, type(None), summary, outside=False)
+
+
+async def issue_invoice(order: OrderInput) -> None:
+    """Redeem the held store credit and issue the invoice, in one transaction."""
+    ref = OrderRef(order_id=order.order_id)
+    await _call(A.ISSUE_INVOICE, ref, InvoiceResult, "Issue the invoice", outside=False)
+
+
+async def adjust_authorization(order: OrderInput, total: int, key: str) -> None:
+    """Hold the card's part of `total` instead: more may be declined, less is a partial void."""
     request = AdjustPaymentInput(
         order_id=order.order_id,
         token=order.payment_token,
-        amount=amount,
+        amount=card_amount(order, total),
         currency=order.currency,
         key=key,
     )
-    summary = f"Adjust authorization to {format_money(amount, order.currency)}"
+    summary = f"Adjust authorization to {format_money(request.amount, order.currency)}"
     await _call(A.ADJUST_AUTHORIZATION, request, PaymentResult, summary, outside=True)
 
 
@@ -153,10 +178,10 @@ async def authorize(order: OrderInput) -> None:
     request = AuthorizePaymentInput(
         order_id=order.order_id,
         token=order.payment_token,
-        amount=order.total,
+        amount=card_amount(order),
         currency=order.currency,
     )
-    money = format_money(order.total, order.currency)
+    money = format_money(request.amount, order.currency)
     await _call(A.AUTHORIZE_PAYMENT, request, PaymentResult, f"Authorize {money}", outside=True)
 
 
@@ -186,9 +211,9 @@ async def ship(order: OrderInput) -> Shipment:
 
 async def capture(order: OrderInput) -> None:
     request = CapturePaymentInput(
-        order_id=order.order_id, amount=order.total, currency=order.currency
+        order_id=order.order_id, amount=card_amount(order), currency=order.currency
     )
-    money = format_money(order.total, order.currency)
+    money = format_money(request.amount, order.currency)
     await _call(A.CAPTURE_PAYMENT, request, PaymentResult, f"Capture {money}", outside=True)
 
 

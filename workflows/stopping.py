@@ -4,6 +4,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
 
 from workflows.contracts import Actor, CancelRequest, OrderStatus
+from workflows.money_contracts import MoneyError
 
 S = OrderStatus
 
@@ -35,5 +36,7 @@ def failed_step(step: str, err: ActivityError) -> OrderStopped:
         return cancelled_by_ops()
     if isinstance(cause, ApplicationError) and cause.type == "PaymentDeclined":
         return OrderStopped(S.FAILED, "payment_declined")
+    if isinstance(cause, ApplicationError) and cause.type == MoneyError.STORE_CREDIT_INSUFFICIENT:
+        return OrderStopped(S.FAILED, "store_credit_insufficient")
     workflow.logger.error("step %s failed: %s", step, cause)
     return OrderStopped(S.FAILED, f"{step}_failed")

@@ -16,6 +16,7 @@ from api.deps import IdempotencyKey, SessionDep, SettingsDep, TemporalDep
 from api.errors import Conflict, OrderNotFound, WorkflowUnavailable, answers, field_error, invalid
 from api.mapping import request_hash, to_order_public, to_order_record
 from api.schemas import OrderCreate, OrderPublic, OrdersPublic
+from db import store_credit
 from db.mapping import to_order_input
 from db.models import OrderRecord
 from db.orders import OrderRepository, PagePosition
@@ -25,6 +26,7 @@ from security.roles import Scope
 from settings import Settings
 from temporal_client import start_order
 from workflows.contracts import OrderStatus
+from workflows.rules import format_money, order_total
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
@@ -56,6 +58,7 @@ async def place_order(
     channel = _channel_for(caller, body)
     body = body.model_copy(update={"channel": channel})  # the same request, however it named it
     _refuse_duplicate_skus(body)
+    _refuse_unpaid(body)
     order = await _stored_or_new(session, body, idempotency_key, channel, caller.actor)
     if order.status == OrderStatus.PENDING:  # a replay may find a workflow that never started
         await _start(temporal, order, settings)
@@ -123,6 +126,33 @@ async def _refuse_unknown_skus(session: AsyncSession, body: OrderCreate) -> None
         raise invalid(errors)
 
 
+def _refuse_unpaid(body: OrderCreate) -> None:
+    """A card token, store credit, or both, that together pay the total: else 422."""
+    total, credit = order_total(body.lines), body.payment.store_credit or 0
+    if credit > total:
+        msg = f"store credit {credit} is more than the order's total {total}"
+        raise invalid([field_error(("body", "payment", "store_credit"), msg, "too_much", credit)])
+    if body.payment.token is None and credit < total:
+        msg = (
+            "give a card token: the store credit does not cover the total"
+            if credit
+            else ("give a card token or store credit that covers the total")
+        )
+        raise invalid([field_error(("body", "payment", "token"), msg, "missing", None)])
+
+
+async def _refuse_short_credit(session: AsyncSession, body: OrderCreate) -> None:
+    """The customer's balance must cover the credit asked for now (the workflow holds it)."""
+    if not (wanted := body.payment.store_credit):
+        return
+    balance = await store_credit.balance(session, body.customer.id, body.currency)
+    if balance < wanted:
+        raise Conflict(
+            f"the customer's store credit is {format_money(balance, body.currency)}: "
+            f"less than the {format_money(wanted, body.currency)} asked to pay with"
+        )
+
+
 def _channel_for(caller: Principal, body: OrderCreate) -> str:
     """The channel the order belongs to: the caller's own, or the one an admin names."""
     if caller.channel is not None:
@@ -144,6 +174,7 @@ async def _stored_or_new(
     if key is not None and (stored := await orders.by_idempotency_key(channel, key)) is not None:
         return _replay(stored, body)
     await _refuse_unknown_skus(session, body)
+    await _refuse_short_credit(session, body)
     order = to_order_record(body, key, channel, actor)
     try:
         await orders.create(order)

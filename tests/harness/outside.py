@@ -12,6 +12,7 @@ from uuid import uuid4
 
 from activities.payments import PaymentDeclined
 from activities.shipping import Tracking
+from db.payments import Transaction
 from workflows.contracts import ShipInput, Shipment, StockLine
 
 
@@ -34,6 +35,7 @@ class FakeGateway:
     calls: list[PaymentCall] = field(default_factory=list)
     payment_ids: dict[str, str] = field(default_factory=dict)  # by idempotency key
     declining: str | None = None  # the reason it refuses authorizations and increases with
+    refusing_refunds: str | None = None  # the reason it refuses refunds with (a closed card)
 
     def decline(self, reason: str = "card declined") -> None:
         self.declining = reason
@@ -54,8 +56,20 @@ class FakeGateway:
         )
         return self._payment_id(key)
 
-    async def void(self, order_id: str, key: str) -> None:
+    async def void(self, order_id: str, key: str) -> int:
         self.calls.append(PaymentCall(operation="void", order_id=order_id, key=key))
+        authorized = [c.amount for c in self.calls if c.operation == "authorize"]
+        return authorized[-1] if authorized and authorized[-1] is not None else 0
+
+    async def refund(self, order_id: str, amount: int, currency: str, key: str) -> str:
+        self.calls.append(
+            PaymentCall(
+                operation="refund", order_id=order_id, key=key, amount=amount, currency=currency
+            )
+        )
+        if self.refusing_refunds is not None:
+            raise PaymentDeclined(self.refusing_refunds)
+        return self._payment_id(key)
 
     def _refusable(
         self, operation: str, order_id: str, token: str, amount: int, currency: str, key: str
@@ -77,6 +91,16 @@ class FakeGateway:
 
     def _payment_id(self, key: str) -> str:
         return self.payment_ids.setdefault(key, f"pay-{uuid4().hex[:12]}")
+
+
+@dataclass
+class FakeBook:
+    """A PaymentBook: the transactions the activities recorded, in order."""
+
+    transactions: list[Transaction] = field(default_factory=list)
+
+    async def record(self, tx: Transaction) -> None:
+        self.transactions.append(tx)
 
 
 @dataclass(frozen=True, kw_only=True)

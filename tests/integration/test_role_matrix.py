@@ -122,6 +122,7 @@ EXAMPLES: dict[str, Example] = {
         200,
         lambda w: _sku(w, {"delta": 1, "reason": "found one"}),
     ),
+    "GET /v1/accounting/journal": (200, _nothing_needed),
     "POST /v1/api-keys": (201, _body({"name": "n", "role": "ops"})),
     "GET /v1/api-keys": (200, _nothing_needed),
     "DELETE /v1/api-keys/{key_id}": (204, _key),

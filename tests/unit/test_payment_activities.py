@@ -5,13 +5,15 @@ from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 from temporalio.testing import ActivityEnvironment
 
 from activities.payments import PaymentActivities
-from tests.harness.outside import FakeGateway, PaymentCall
+from db.payments import Transaction
+from tests.harness.outside import FakeBook, FakeGateway, PaymentCall
 from workflows.contracts import (
     AdjustPaymentInput,
     AuthorizePaymentInput,
     CapturePaymentInput,
     OrderRef,
 )
+from workflows.money_contracts import RefundPaymentInput
 
 AUTHORIZE = AuthorizePaymentInput(order_id="o-1", token="tok_visa", amount=3998, currency="EUR")
 ADJUST = AdjustPaymentInput(
@@ -27,8 +29,13 @@ def gateway() -> FakeGateway:
 
 
 @pytest.fixture
-def payments(gateway: FakeGateway) -> PaymentActivities:
-    return PaymentActivities(gateway)
+def book() -> FakeBook:
+    return FakeBook()
+
+
+@pytest.fixture
+def payments(gateway: FakeGateway, book: FakeBook) -> PaymentActivities:
+    return PaymentActivities(gateway, book)
 
 
 def classified(error: ApplicationError) -> tuple[str | None, bool, ApplicationErrorCategory]:
@@ -142,3 +149,66 @@ async def test_a_retried_authorization_reuses_its_key_so_the_gateway_answers_the
     again = await ActivityEnvironment().run(payments.authorize_payment, AUTHORIZE)
 
     assert again == first
+
+
+REFUND = RefundPaymentInput(refund_id="r-1", order_id="o-1", amount=1999, currency="EUR")
+
+
+async def test_each_call_is_recorded_in_the_oms_books_under_its_key(
+    payments: PaymentActivities, book: FakeBook
+) -> None:
+    env = ActivityEnvironment()
+    authorized = await env.run(payments.authorize_payment, AUTHORIZE)
+    captured = await env.run(payments.capture_payment, CAPTURE)
+
+    assert [(t.kind, t.amount, t.key, t.outcome) for t in book.transactions] == [
+        ("authorize", 3998, "o-1:authorize", "succeeded"),
+        ("capture", 3998, "o-1:capture", "succeeded"),
+    ]
+    assert [t.reference for t in book.transactions] == [
+        authorized.payment_id,
+        captured.payment_id,
+    ]
+
+
+async def test_a_declined_authorization_is_recorded_as_declined_with_the_reason(
+    gateway: FakeGateway, payments: PaymentActivities, book: FakeBook
+) -> None:
+    gateway.decline("insufficient funds")
+
+    with pytest.raises(ApplicationError):
+        await ActivityEnvironment().run(payments.authorize_payment, AUTHORIZE)
+
+    [declined] = book.transactions
+    assert (declined.outcome, declined.detail) == ("declined", "insufficient funds")
+
+
+async def test_a_refund_goes_to_the_gateway_under_the_refunds_key(
+    gateway: FakeGateway, payments: PaymentActivities, book: FakeBook
+) -> None:
+    await ActivityEnvironment().run(payments.refund_payment, REFUND)
+
+    assert gateway.calls[-1].key == "r-1:refund"
+    assert book.transactions == [
+        Transaction(
+            order_id="o-1",
+            kind="refund",
+            amount=1999,
+            currency="EUR",
+            key="r-1:refund",
+            reference=gateway.payment_ids["r-1:refund"],
+            refund_id="r-1",
+        )
+    ]
+
+
+async def test_a_refused_refund_is_final_and_benign_with_its_own_type(
+    gateway: FakeGateway, payments: PaymentActivities, book: FakeBook
+) -> None:
+    gateway.refusing_refunds = "account closed"
+
+    with pytest.raises(ApplicationError) as refused:
+        await ActivityEnvironment().run(payments.refund_payment, REFUND)
+
+    assert classified(refused.value) == ("RefundDeclined", True, ApplicationErrorCategory.BENIGN)
+    assert book.transactions[0].outcome == "declined"

@@ -83,5 +83,5 @@ def undos_named_in_the_workflow() -> set[ActivityName]:
 def test_every_undo_the_workflow_registers_reads_as_a_sentence_in_the_ui() -> None:
     named = undos_named_in_the_workflow()
 
-    assert len(named) == 5  # release stock, void payment, cancel pick and pack, void label
+    assert len(named) == 6  # store credit, stock, payment, pick and pack, label
     assert set(UNDO_SUMMARIES) == named

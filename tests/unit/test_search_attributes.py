@@ -12,13 +12,15 @@ REPO = Path(__file__).resolve().parents[2]
 EXPECTED = [f"{key.name}={cli_type(key)}" for key in SEARCH_ATTRIBUTES]
 
 
-def test_the_workflow_publishes_status_customer_hold_total_and_skus() -> None:
+def test_the_workflows_publish_status_customer_hold_total_skus_and_the_refunds() -> None:
     assert EXPECTED == [
         "OrderStatus=Keyword",
         "CustomerId=Keyword",
         "OnHold=Bool",
         "OrderTotal=Int",
         "Skus=KeywordList",
+        "RefundStatus=Keyword",
+        "OrderId=Keyword",
     ]
 
 

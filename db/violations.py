@@ -1,0 +1,69 @@
+"""What an invariant check reports, and the scope its queries share.
+
+A module of its own so that db/invariants.py (which runs every check) and the modules holding
+some of them (db/money_invariants.py) can both import it without importing each other.
+"""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import TextClause, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+class Invariant(StrEnum):
+    NOT_TERMINAL = "not_terminal"
+    DUPLICATE = "duplicate"
+    RESERVED_OUT_OF_BOUNDS = "reserved_out_of_bounds"
+    RESERVED_MISMATCH = "reserved_mismatch"
+    ON_HAND_MISMATCH = "on_hand_mismatch"
+    BOOK_OUT_MISMATCH = "book_out_mismatch"
+    COMPLETED_INCOMPLETE = "completed_incomplete"
+    NOT_COMPENSATED = "not_compensated"
+    # money (db/money_invariants.py)
+    BOOKS_MISMATCH = "books_mismatch"
+    PAYMENT_LEDGER_MISMATCH = "payment_ledger_mismatch"
+    REFUND_BEYOND_CAPTURE = "refund_beyond_capture"
+    CREDIT_NOTE_MISMATCH = "credit_note_mismatch"
+    STORE_CREDIT_MISMATCH = "store_credit_mismatch"
+    CREDIT_HELD_BY_TERMINAL_ORDER = "credit_held_by_terminal_order"
+    DOCUMENT_NUMBERING = "document_numbering"
+    JOURNAL_UNBALANCED = "journal_unbalanced"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Violation:
+    """One broken invariant: its kind, what it is about (an order, a SKU, a customer, a document
+    series or a journal entry), and why."""
+
+    kind: Invariant
+    subject: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.message}"
+
+
+# One invariant check: the violations among the scoped order ids (None: everywhere).
+Check = Callable[[AsyncSession, list[str] | None], Awaitable[list[Violation]]]
+
+# `:ids` is NULL (every order) or an array of order ids; SKU checks then cover their SKUs, and
+# customer checks their customers.
+IDS = "CAST(:ids AS text[])"
+_ORDERS = f"({IDS} IS NULL OR {{col}} = ANY({IDS}))"
+_SKUS = f"({IDS} IS NULL OR {{col}} IN (SELECT sku FROM order_lines WHERE order_id = ANY({IDS})))"
+_CUSTOMERS = f"({IDS} IS NULL OR {{col}} IN (SELECT customer_id FROM orders WHERE id = ANY({IDS})))"
+
+
+def scoped_sql(template: str) -> TextClause:
+    """A query whose `{orders}`/`{skus}`/`{customers}` placeholders become the scope above, on
+    column `c`, and whose `{ids}` is the ids themselves."""
+    return text(
+        template.format(
+            ids=IDS,
+            orders=_ORDERS.format(col="c"),
+            skus=_SKUS.format(col="c"),
+            customers=_CUSTOMERS.format(col="c"),
+        )
+    )

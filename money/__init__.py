@@ -1,0 +1,1 @@
+"""The money side's pure logic: tax, documents, the journal; no I/O."""
