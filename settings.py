@@ -62,7 +62,8 @@ class Settings(BaseSettings):
     seller_vat_id: str = "DE123456789"
     seller_email: str = "billing@example.com"
     # The chart of accounts the journal books to (JSON object, e.g. '{"psp_clearing": "1361"}'):
-    # keys as in money/journal.py's ACCOUNTS; `{rate}` in revenue/vat/refunds is the tax rate.
+    # keys as money/journal.py's `Account` names them; `{rate}` in revenue/vat_payable/refunds
+    # is the tax rate ("8400-{rate}" books 19 % revenue to 8400-19).
     chart_of_accounts: dict[str, str] = Field(default_factory=dict)
 
     # The embedded stack of `make run`

@@ -28,6 +28,7 @@ class BookActivities:
     """Store credit, invoices and refund outcomes, each in one PostgreSQL transaction."""
 
     def __init__(self, sessions: SessionFactory, settings: Settings) -> None:
+        books.chart(settings)  # a bad OMS_CHART_OF_ACCOUNTS stops the worker at its start
         self._sessions, self._settings = sessions, settings
 
     @activity.defn(name=ActivityName.HOLD_STORE_CREDIT)

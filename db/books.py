@@ -168,6 +168,8 @@ async def _post(
     refund: RefundRecord | None = None,
     document: str | None = None,
 ) -> None:
+    if not booking.postings:  # nothing moved (a zero-priced order): nothing to book
+        return
     await journal.post(
         session,
         booking,

@@ -204,7 +204,8 @@ class _Payout:
     def __str__(self) -> str:
         paid = f"{self.card} paid to the card, {self.credit} as store credit"
         if self.refund_id is None:
-            return f"order {self.order_id}: {paid} for {self.paid_for}, not one of its refunds"
+            unknown = "no refund" if self.paid_for is None else f"{self.paid_for}, no refund of it"
+            return f"order {self.order_id}: {paid} for {unknown}"
         refund = f"{self.status} refund {self.refund_id} of {self.amount} by {self.method}"
         return f"order {self.order_id}: {refund}, {paid}"
 
@@ -263,7 +264,7 @@ class _Note:
         if self.number is None:
             return [f"{refund} has no credit note"]
         return [
-            f"{refund} names {self.named}, its note is {self.number}"
+            f"{refund} names {self.named or 'no credit note'}, its note is {self.number}"
             if self.named != self.number
             else "",
             f"{refund}'s note is for order {self.note_order}"

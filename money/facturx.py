@@ -1,17 +1,18 @@
 """An issued document as a Factur-X file: the EN 16931 CII XML inside a readable PDF/A-3.
 
-The factur-x library checks the XML against the official XSD and embeds it (PDF/A-3
-attachment, XMP metadata); we build the XML with lxml and draw the page with reportlab.
-Its own XML generator is not used: with no delivery data it writes an xsi:nil
-ApplicableHeaderTradeDelivery that its own XSD check rejects.
-
-Amounts are minor units / 100: every currency is assumed to have 2 decimals (EUR, USD, ...).
-"""
+The factur-x library checks the XML against the official XSD and embeds it (attachment, XMP
+metadata); we build the XML with lxml (the library's own generator writes an xsi:nil
+ApplicableHeaderTradeDelivery when there is no delivery data, which its XSD check rejects)
+and draw the page with reportlab. Amounts are minor units / 100: every currency is assumed
+to have 2 decimals (EUR, USD, ...)."""
 
 from datetime import UTC
 from decimal import Decimal
 from functools import cache
+from html import escape
 from io import BytesIO
+from pathlib import Path
+from tempfile import TemporaryDirectory
 
 import facturx  # type: ignore[import-untyped]
 from lxml import etree  # type: ignore[import-untyped]
@@ -36,7 +37,6 @@ UNIT = "C62"  # UN/ECE rec. 20 "one": we sell pieces
 NS = {
     "rsm": "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",
     "ram": "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100",
-    "qdt": "urn:un:unece:uncefact:data:standard:QualifiedDataType:100",
     "udt": "urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100",
 }
 RSM = ElementMaker(namespace=NS["rsm"], nsmap=NS)
@@ -56,19 +56,12 @@ def cii_xml(document: Document) -> bytes:
         raise ValueError("EN 16931 needs the seller's VAT id on standard- and zero-rated lines")
     if document.issued_at.tzinfo is None:
         raise ValueError("issued_at must be UTC-aware")
+    issued = UDT.DateTimeString(document.issued_at.astimezone(UTC).strftime("%Y%m%d"), format="102")
+    context = RAM.GuidelineSpecifiedDocumentContextParameter(RAM.ID(PROFILE))
+    header = [RAM.ID(document.number), RAM.TypeCode(TYPE_CODES[document.kind])]
     root = RSM.CrossIndustryInvoice(
-        RSM.ExchangedDocumentContext(
-            RAM.GuidelineSpecifiedDocumentContextParameter(RAM.ID(PROFILE))
-        ),
-        RSM.ExchangedDocument(
-            RAM.ID(document.number),
-            RAM.TypeCode(TYPE_CODES[document.kind]),
-            RAM.IssueDateTime(
-                UDT.DateTimeString(
-                    document.issued_at.astimezone(UTC).strftime("%Y%m%d"), format="102"
-                )
-            ),
-        ),
+        RSM.ExchangedDocumentContext(context),
+        RSM.ExchangedDocument(*header, RAM.IssueDateTime(issued)),
         RSM.SupplyChainTradeTransaction(
             *(_line_item(number, line) for number, line in enumerate(document.lines, start=1)),
             RAM.ApplicableHeaderTradeAgreement(
@@ -76,7 +69,7 @@ def cii_xml(document: Document) -> bytes:
                 _party("BuyerTradeParty", document.buyer),
                 RAM.SellerOrderReferencedDocument(RAM.IssuerAssignedID(document.order_id)),
             ),
-            RAM.ApplicableHeaderTradeDelivery(),
+            RAM.ApplicableHeaderTradeDelivery(),  # required; we know no delivery facts
             _settlement(document),
         ),
     )
@@ -88,21 +81,24 @@ def cii_xml(document: Document) -> bytes:
 def invoice_pdf(document: Document) -> bytes:
     """The document as a Factur-X PDF/A-3: a readable A4 page with its CII XML embedded."""
     title = f"{TITLES[document.kind]} {document.number}"
-    pdf: bytes = facturx.generate_from_binary(
-        _with_output_intent(_page(document, title)),
-        cii_xml(document),
-        flavor="factur-x",
-        level="en16931",
-        check_xsd=True,
-        pdf_metadata={
-            "author": document.seller.name,
-            "keywords": f"{TITLES[document.kind]}, Factur-X",
-            "title": title,
-            "subject": f"{title} for order {document.order_id}, issued by {document.seller.name}",
-        },
-        lang="en-GB",
-    )
-    return pdf
+    subject = f"{title} for order {document.order_id}, issued by {document.seller.name}"
+    metadata = {"author": document.seller.name, "title": title, "subject": subject}
+    metadata["keywords"] = f"{TITLES[document.kind]}, Factur-X"
+    # Not generate_from_binary: it writes the result over its input in one temporary file,
+    # behind a prefix of the input PDF (akretion/factur-x#24); an output file is clean.
+    with TemporaryDirectory(prefix="facturx-") as folder:
+        target = Path(folder, "document.pdf")
+        facturx.generate_from_file(
+            BytesIO(_with_output_intent(_page(document, title))),
+            cii_xml(document),
+            flavor="factur-x",
+            level="en16931",
+            check_xsd=True,
+            pdf_metadata=metadata,
+            lang="en-GB",
+            output_pdf_file=str(target),
+        )
+        return target.read_bytes()
 
 
 def _line_item(number: int, line: DocumentLine) -> object:
@@ -259,15 +255,14 @@ def _row(currency: str, *cells: str | int) -> list[str]:
 
 
 def _paid(document: Document) -> str:
-    card = _money(document.paid_card, document.currency)
-    return (
-        f"Paid: card {card}, store credit {_money(document.paid_store_credit, document.currency)}"
+    card, credit = (
+        _money(paid, document.currency) for paid in (document.paid_card, document.paid_store_credit)
     )
+    return f"Paid: card {card}, store credit {credit}"
 
 
 def _table(rows: list[list[str]], regular: str, bold: str, bold_row: int = 0) -> platypus.Table:
-    """Numbers right-aligned, one row bold (the header, or the total); a header row repeats on
-    every page a long table spills onto."""
+    """Numbers right-aligned, one row bold; a bold header repeats on every page it spills to."""
     style = [
         ("FONTNAME", (0, 0), (-1, -1), regular),
         ("FONTNAME", (0, bold_row), (-1, bold_row), bold),
@@ -281,18 +276,12 @@ def _table(rows: list[list[str]], regular: str, bold: str, bold_row: int = 0) ->
 
 def _lines(lines: list[str]) -> str:
     """Lines as one Paragraph's mini-markup: escaped, so a name or SKU is never read as tags."""
-    escaped = (
-        line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") for line in lines
-    )
-    return "<br/>".join(escaped)
+    return "<br/>".join(escape(line, quote=False) for line in lines)
 
 
 def _with_output_intent(pdf: bytes) -> bytes:
-    """Adds an sRGB OutputIntent: PDF/A needs one to use device colours, which reportlab does.
-
-    factur-x writes the PDF/A-3 metadata but no OutputIntent; Pillow's littleCMS makes the
-    standard sRGB profile, so none has to be shipped.
-    """
+    """Adds an sRGB OutputIntent, which PDF/A needs for reportlab's device colours and factur-x
+    does not add. Pillow's littleCMS makes the standard sRGB profile: nothing to ship."""
     writer = PdfWriter(clone_from=PdfReader(BytesIO(pdf)))
     profile = generic.StreamObject()
     profile.set_data(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())

@@ -57,6 +57,18 @@ class World:
         await wait_for_status(self.api, order_id, "backordered")
         return order_id
 
+    async def completed(self) -> dict[str, Any]:
+        """A shipped, captured and invoiced order (the worker runs it to the end)."""
+        return await wait_for_status(self.api, await self.order(), "completed")
+
+    async def refund(self) -> str:
+        order = await self.completed()
+        body = {"amount": 100, "reason": "r", "method": "store_credit"}
+        made = await self.api.post(f"/v1/orders/{order['id']}/refunds", json=body)
+        assert made.status_code == 202, made.text
+        refund_id: str = made.json()["id"]
+        return refund_id
+
     async def held(self) -> str:
         order_id = await self.backordered()
         body = {"reason_code": "customer_request"}
@@ -89,8 +101,31 @@ async def _new_order(world: World) -> Call:
     return Call(json=world.order_body(await world.new_sku(5)))
 
 
+async def _completed(world: World, json: Any = None) -> Call:
+    return Call({"order_id": (await world.completed())["id"]}, json)
+
+
+async def _refund(world: World) -> Call:
+    return Call({"refund_id": await world.refund()})
+
+
+async def _invoice(world: World) -> Call:
+    return Call({"number": (await world.completed())["invoices"][0]["number"]})
+
+
+async def _customer(world: World, json: Any = None) -> Call:
+    """A customer of channel `default` (the storefront key's): one who ordered there."""
+    body = world.order_body(await world.new_sku(5))
+    assert (await world.api.post("/v1/orders", json=body)).status_code == 202
+    return Call({"customer_id": body["customer"]["id"]}, json)
+
+
 async def _nothing_needed(world: World) -> Call:
     return Call()
+
+
+async def _country(world: World, json: Any) -> Call:
+    return Call({"country": "ZZ"}, json)  # no order ships there
 
 
 def _body(json: Any) -> Callable[[World], Awaitable[Call]]:
@@ -122,6 +157,22 @@ EXAMPLES: dict[str, Example] = {
         200,
         lambda w: _sku(w, {"delta": 1, "reason": "found one"}),
     ),
+    "POST /v1/orders/{order_id}/refunds": (
+        202,
+        lambda w: _completed(w, {"amount": 100, "reason": "r", "method": "original_payment"}),
+    ),
+    "GET /v1/orders/{order_id}/refunds": (200, _order),
+    "GET /v1/refunds/{refund_id}": (200, _refund),
+    "GET /v1/customers/{customer_id}/store-credit": (200, _customer),
+    "POST /v1/customers/{customer_id}/store-credit": (
+        201,
+        lambda w: _customer(w, {"amount": 100, "currency": "EUR", "reason": "sorry"}),
+    ),
+    "GET /v1/invoices/{number}": (200, _invoice),
+    "GET /v1/invoices/{number}/pdf": (200, _invoice),
+    "GET /v1/orders/{order_id}/invoices": (200, _order),
+    "GET /v1/tax-rates": (200, _nothing_needed),
+    "PUT /v1/tax-rates/{country}": (200, lambda w: _country(w, {"rate": "0"})),
     "GET /v1/accounting/journal": (200, _nothing_needed),
     "POST /v1/api-keys": (201, _body({"name": "n", "role": "ops"})),
     "GET /v1/api-keys": (200, _nothing_needed),
@@ -131,7 +182,17 @@ EXAMPLES: dict[str, Example] = {
 }
 # What callers who must be turned away ask for: nothing that exists, and no body, so their
 # answer cannot come from anything but who they are.
-NOTHING = Call({"order_id": "no-such-order", "sku": "SKU-NOTHING", "key_id": "key_nothing"})
+NOTHING = Call(
+    {
+        "order_id": "no-such-order",
+        "sku": "SKU-NOTHING",
+        "key_id": "key_nothing",
+        "refund_id": "no-such-refund",
+        "customer_id": "no-such-customer",
+        "number": "INV-0000-000000",
+        "country": "ZZ",
+    }
+)
 
 
 def expected(route: Declared, caller: Role | None) -> int | None:
