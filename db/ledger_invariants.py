@@ -108,7 +108,7 @@ class _Series:
             f"the counter at {self.last}, the highest number {self.high or 0}"
             if self.last is not None and self.last != (self.high or 0)
             else "",
-            f"{', '.join(self.misspelled)} not spelled from kind, year and seq"
+            f"{', '.join(self.misspelled)} not spelled from its kind, seq and year of issue"
             if self.misspelled
             else "",
             f"{', '.join(self.early)} issued before the number preceding it" if self.early else "",

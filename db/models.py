@@ -256,7 +256,7 @@ class StoreCreditAccountRecord(Base):
     """A customer's store credit in one currency: the sum of its entries, never below zero."""
 
     __tablename__ = "store_credit_accounts"
-    __table_args__ = (CheckConstraint("balance >= 0", name="balance_not_negative"),)
+    __table_args__ = (CheckConstraint("balance >= 0", name="store_credit_accounts_balance_check"),)
 
     customer_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     currency: Mapped[str] = mapped_column(String(3), primary_key=True)

@@ -17,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.responses import Response
 
-from api.errors import Refused, SupportUnavailable
+from api.errors import Conflict, SupportUnavailable
 from db.models import OrderRecord
 from workflows.contracts import OrderStatus, SupportAction
 
@@ -56,13 +56,14 @@ def accepted(order_id: str, action: str, order: OrderRecord) -> Answer:
 
 
 AnswerableError = (
-    Refused | SupportUnavailable | RequestValidationError | ValidationError | FormProblem
+    Conflict | SupportUnavailable | RequestValidationError | ValidationError | FormProblem
 )
 
 
 def answer_for(about: str, action: str, error: AnswerableError) -> Answer:
-    """What the agent reads when the action did not go through, and why."""
-    if isinstance(error, Refused):
+    """What the agent reads when the action did not go through, and why: a Conflict is the
+    order's (or its money's) refusal, as Refused is the workflow's."""
+    if isinstance(error, Conflict):
         return Answer(about=about, kind="refused", text=f"Refused: {error.reason}")
     if isinstance(error, SupportUnavailable):
         return Answer(about=about, kind="unavailable", text=f"Not done: {error}")

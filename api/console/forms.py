@@ -1,9 +1,10 @@
 """Form fields to the support requests of api.schemas: strings become the strict models' types.
 
 The models are strict (a number must be an int), so numbers are parsed here, and only ASCII
-digits are numbers: `int()` would also take "1_000", "+5" or "٣". Anything that cannot become a
-request raises FormProblem; what the models refuse raises pydantic's ValidationError. Both are
-shown to the agent, never a 500.
+digits are numbers: `int()` would also take "1_000", "+5" or "٣". A refund's amount is typed in
+major units ("12.50", or "12,50") and becomes minor units here, exactly: never through a float.
+Anything that cannot become a request raises FormProblem; what the models refuse raises
+pydantic's ValidationError. Both are shown to the agent, never a 500.
 """
 
 import re
@@ -13,11 +14,15 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 
 from api.console.answers import FormProblem
+from api.money_schemas import RefundCreate
 from api.schemas import CancelCreate, ChangeCreate, HoldCreate, ReleaseCreate, StockAdjustment
+from workflows.rules import ZERO_DECIMAL_CURRENCIES
 
 NUMBER = re.compile(r"[0-9]{1,12}")
 SIGNED = re.compile(r"[-+]?[0-9]{1,12}")  # an adjustment: negative removes stock
 KEY = re.compile(r"[0-9a-f]{32}")  # what the page puts in each form: uuid4().hex
+# Whole units, then at most two decimals after a point or a comma: no sign, no grouping.
+MAJOR_UNITS = re.compile(r"(?P<whole>[0-9]{1,10})(?:[.,](?P<cents>[0-9]{1,2}))?")
 ADDRESS_FIELDS = ("name", "line1", "line2", "city", "postal_code", "country")
 MAX_FIELDS = 400  # the quantity form has three fields per line, up to 100 lines
 
@@ -56,6 +61,19 @@ class FormReader:
             return int(text)
         self.problems.append(f"{label}: {text or 'nothing'} is not a whole number")
         return None
+
+    def money(self, text: str, currency: str, label: str) -> int | None:
+        """An amount in major units ("12.50") as minor units (1250), or None after noting
+        what is wrong with it. A currency without minor units (JPY) takes whole numbers only."""
+        whole_only = currency in ZERO_DECIMAL_CURRENCIES
+        found = MAJOR_UNITS.fullmatch(text)
+        if found is None or (whole_only and found["cents"]):
+            example = "1250" if whole_only else "12.50"
+            self.problems.append(f"{label}: {text} is not an amount of {currency} like {example}")
+            return None
+        if whole_only:
+            return int(found["whole"])
+        return int(found["whole"]) * 100 + int((found["cents"] or "0").ljust(2, "0"))
 
     def check(self) -> None:
         """Raise the problems collected so far."""
@@ -166,3 +184,39 @@ def adjustment(form: FormData) -> tuple[StockAdjustment, int]:
     read.check()
     body = StockAdjustment.model_validate({"delta": int(text), "reason": read.text("reason")})
     return body, shown or 0
+
+
+def refund(form: FormData, currency: str) -> RefundCreate:
+    """An amount (major units of the order's currency) or units per line, not both."""
+    read = FormReader(form)
+    typed = read.text("amount")
+    amount = read.money(typed, currency, "amount") if typed else None
+    lines = _refund_lines(read)
+    if amount == 0:
+        read.problems.append("amount: must be more than 0")
+    if typed and lines:
+        read.problems.append("give an amount or units to refund, not both")
+    elif not typed and not lines and not read.problems:
+        read.problems.append("nothing to refund: enter an amount or the units to refund")
+    body = {
+        "amount": amount,
+        "lines": lines or None,
+        "reason": read.text("reason"),
+        "method": read.text("method"),
+    }
+    read.check()
+    return RefundCreate.model_validate(body)
+
+
+def _refund_lines(read: FormReader) -> list[dict[str, Any]]:
+    """The lines given a number of units; those left empty or at 0 are not refunded."""
+    skus, quantities = read.texts("sku"), read.texts("quantity")
+    if len(skus) != len(quantities):
+        read.problems.append("the form does not match the order's lines: reload the page")
+        return []
+    lines = []
+    for sku, text in zip(skus, quantities, strict=True):
+        quantity = read.number(text, f"units of {sku}") if text else 0
+        if quantity:
+            lines.append({"sku": sku, "quantity": quantity})
+    return lines

@@ -5,7 +5,9 @@ Every page also gets `me`, the logged-in session (api/console/access.py's Signed
 its user, `me.may("scope")` to offer only what the role allows, and `me.csrf` for its forms.
 """
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, get_args
@@ -19,22 +21,34 @@ from starlette.responses import Response
 
 from api.console.answers import Answer
 from api.schemas import HoldReason
-from db.models import AuditRecord, OrderRecord
+from db.models import AuditRecord, OrderRecord, StoreCreditAccountRecord
+from db.refunds import OPEN
+from money.documents import DocumentKind
 from security.roles import Scope
 from settings import Settings
 from workflows.contracts import OrderStatus, order_workflow_id
-from workflows.rules import TERMINAL, format_money
+from workflows.money_contracts import RefundMethod
+from workflows.rules import TERMINAL, ZERO_DECIMAL_CURRENCIES, format_money
 
 PREFIX = "/console"
 STATUSES = [status.value for status in OrderStatus]
 HOLD_REASONS: tuple[str, ...] = get_args(HoldReason)
-FORMS = ("address", "lines", "hold", "release", "cancel")
+FORMS = ("address", "lines", "hold", "release", "cancel", "refund")
+REFUND_METHODS = {
+    RefundMethod.ORIGINAL_PAYMENT.value: "Original payment (card)",
+    RefundMethod.STORE_CREDIT.value: "Store credit",
+}
 NO_STORE = {"Cache-Control": "no-store"}  # a page shown again from history would be stale
 
 
 def order_url(order_id: str) -> str:
     """The order's console page (ids are quoted: they come from the database or from a URL)."""
     return f"{PREFIX}/orders/{quote(order_id, safe='')}"
+
+
+def pdf_url(number: str) -> str:
+    """An invoice's or credit note's PDF."""
+    return f"{PREFIX}/invoices/{quote(number, safe='')}.pdf"
 
 
 def sku_url(sku: str) -> str:
@@ -64,6 +78,7 @@ def _environment() -> jinja2.Environment:
         "when": _when,
         "order_url": order_url,
         "sku_url": sku_url,
+        "pdf_url": pdf_url,
     }
     return env
 
@@ -107,15 +122,44 @@ def search(
     return render(request, "search.html", context)
 
 
+@dataclass(frozen=True, kw_only=True)
+class Refundable:
+    """What the refund form offers: the sum not yet refunded or being refunded, the card's
+    part of it, and the units of each SKU. Only a hint: the claim decides (db/refunds.py)."""
+
+    amount: int
+    card: int
+    units: dict[str, int]
+
+
+def refundable(order: OrderRecord) -> Refundable | None:
+    """None until something is captured (the order has no invoice yet)."""
+    invoice = next((d for d in order.documents if d.kind == DocumentKind.INVOICE), None)
+    if invoice is None:
+        return None
+    claimed = [refund for refund in order.refunds if refund.status in OPEN]
+    to_card = [r for r in claimed if r.method == RefundMethod.ORIGINAL_PAYMENT]
+    units = Counter[str]()
+    for refund in claimed:
+        units.update({line["sku"]: int(line["quantity"]) for line in refund.lines})
+    return Refundable(
+        amount=invoice.total - sum(refund.amount for refund in claimed),
+        card=invoice.paid_card - sum(refund.amount for refund in to_card),
+        units={line.sku: max(line.quantity - units[line.sku], 0) for line in order.lines},
+    )
+
+
 def order(
     request: Request,
     order: OrderRecord,
     audit: Sequence[AuditRecord] | None,
     settings: Settings,
     answer: Answer | None,
+    credit: Sequence[StoreCreditAccountRecord] | None = None,
 ) -> Response:
     """One order with the forms the user's role may send; each form gets a fresh idempotency
-    key per rendering. `audit` is None for a role that may not read the audit trail."""
+    key per rendering. `audit` is None for a role that may not read the audit trail, `credit`
+    (the customer's store credit balances) for one that may not read store credit."""
     context = {
         "order": order,
         "audit": audit,
@@ -127,6 +171,13 @@ def order(
         "keys": {form: uuid4().hex for form in FORMS},
         "change": Scope.ORDERS_CHANGE.value,
         "cancel": Scope.ORDERS_CANCEL.value,
+        "refunds_create": Scope.REFUNDS_CREATE.value,
+        "refunds_read": Scope.REFUNDS_READ.value,
+        "invoices_read": Scope.INVOICES_READ.value,
+        "refundable": refundable(order),
+        "refund_methods": REFUND_METHODS,
+        "whole_units": order.currency in ZERO_DECIMAL_CURRENCIES,
+        "credit": credit,
     }
     return render(request, "order.html", context)
 

@@ -20,6 +20,7 @@ from api.console.answers import FormProblem
 from api.deps import SessionDep, SettingsDep, SupportDep
 from api.errors import OrderNotFound, Refused, SupportUnavailable
 from api.support_service import SupportService
+from db import store_credit
 from db.models import OrderRecord
 from db.orders import OrderRepository
 from security.principal import Principal
@@ -64,13 +65,17 @@ async def order_page(
     support: SupportDep,
     caller: Reader,
 ) -> Response:
-    """The order, the forms the user's role may send, and the answer to their last action."""
+    """The order and its money, the forms the user's role may send, and the answer to their
+    last action."""
     order = await OrderRepository(session).get_with_details(order_id)
     if order is None:
         return pages.not_found(request, "order", order_id)
     audit = await support.audit_trail(order_id, caller) if caller.may(Scope.AUDIT_READ) else None
+    credit = None
+    if caller.may(Scope.STORE_CREDIT_READ):
+        credit = await store_credit.balances(session, order.customer_id)
     answer = answers.decode(request.cookies.get(answers.COOKIE), order_id)
-    response = pages.order(request, order, audit, settings, answer)
+    response = pages.order(request, order, audit, settings, answer, credit)
     if answer is not None:  # shown once
         response.delete_cookie(answers.COOKIE, path=pages.PREFIX)
     return response

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Response
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client
 from temporalio.service import RPCError
 
 from api.auth import grants
@@ -64,16 +65,8 @@ async def create_refund(
     """Give money back for a captured order: units at their paid price (`lines`) or a sum
     (`amount`), to the card or as store credit. The refund is claimed at once (so concurrent
     refunds can never exceed what was paid) and runs as the workflow `refund-{id}`."""
-    refund = await _stored_or_claimed(session, order_id, body, caller, idempotency_key)
-    if refund.status == RefundStatus.PENDING:
-        try:
-            await start_refund(temporal, to_refund_input(refund), settings.task_queue)
-        except (RPCError, RuntimeError) as err:
-            log.warning("refund %s claimed but not started: %s", refund.id, err)
-            raise SupportUnavailable(
-                f"refund {refund.id} is claimed but its workflow could not start: retry with "
-                "the same Idempotency-Key (it is started within a minute in any case)"
-            ) from err
+    queue, key = settings.task_queue, idempotency_key
+    refund = await claim_and_start(session, temporal, queue, order_id, body, caller, key)
     response.headers["Location"] = f"/v1/refunds/{refund.id}"
     return to_refund_public(refund)
 
@@ -96,6 +89,40 @@ async def get_refund(refund_id: str, session: SessionDep, caller: ReadsRefunds) 
     if refund is None or not await _sees_order(session, refund.order_id, caller):
         raise NotFound(f"refund {refund_id} not found")
     return to_refund_public(refund)
+
+
+class RefundNotStarted(SupportUnavailable):
+    """The refund is claimed (it counts) but Temporal did not start its workflow: the
+    reconciler starts it within a minute, and a retry with the same key starts it now."""
+
+    def __init__(self, refund_id: str) -> None:
+        super().__init__(
+            f"refund {refund_id} is claimed but its workflow could not start: retry with "
+            "the same Idempotency-Key (it is started within a minute in any case)"
+        )
+        self.refund_id = refund_id
+
+
+async def claim_and_start(
+    session: AsyncSession,
+    temporal: Client,
+    task_queue: str,
+    order_id: str,
+    body: RefundCreate,
+    caller: Principal,
+    key: str | None,
+) -> RefundRecord:
+    """The refund `key` already names (a replay), or a new one claimed and started; shared by
+    this route and the console's refund form. Raises OrderNotFound, Conflict (409), the 422 of
+    SKUs not on the order, or RefundNotStarted."""
+    refund = await _stored_or_claimed(session, order_id, body, caller, key)
+    if refund.status == RefundStatus.PENDING:
+        try:
+            await start_refund(temporal, to_refund_input(refund), task_queue)
+        except (RPCError, RuntimeError) as err:
+            log.warning("refund %s claimed but not started: %s", refund.id, err)
+            raise RefundNotStarted(refund.id) from err
+    return refund
 
 
 async def _stored_or_claimed(

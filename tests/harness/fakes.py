@@ -21,6 +21,7 @@ from workflows.contracts import (
     Shipment,
     WarehouseResult,
 )
+from workflows.money_contracts import CompleteRefundResult, InvoiceResult
 
 RECORDERS: dict[str, type] = {"record_status": RecordStatusInput, "record_audit": RecordAuditInput}
 SHIPMENT = Shipment(
@@ -70,9 +71,13 @@ class FakeWorld:
                 reserved=True, missing=self.short_change.pop(0) if self.short_change else []
             ),
             "adjust_authorization": lambda _: PaymentResult(payment_id="adj-1"),
+            "issue_invoice": lambda _: InvoiceResult(number="INV-2026-000001"),
+            "refund_payment": lambda _: PaymentResult(payment_id="ref-1"),
+            "complete_refund": lambda _: CompleteRefundResult(credit_note="CN-2026-000001"),
         }
         no_answer = ["release_stock", "ship_stock", "void_payment", "cancel_pick", "cancel_pack"]
-        no_answer += ["void_shipment", "confirm_delivery"]
+        no_answer += ["void_shipment", "confirm_delivery", "hold_store_credit"]
+        no_answer += ["release_store_credit", "fail_refund"]
         answers |= {name: lambda _: None for name in no_answer}
         return [self._fake(name, answer) for name, answer in answers.items()]
 

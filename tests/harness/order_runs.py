@@ -73,3 +73,16 @@ async def refusal(update: Awaitable[object]) -> ApplicationError:
     cause = refused.value.cause
     assert isinstance(cause, ApplicationError)
     return cause
+
+
+async def run_order(
+    env: WorkflowEnvironment, world: FakeWorld, order: OrderInput | None = None
+) -> OrderResult:
+    order = order or make_order_input()
+    queue = f"tq-{uuid4()}"
+    async with Worker(
+        env.client, task_queue=queue, workflows=[OrderWorkflow], activities=world.activities()
+    ):
+        return await env.client.execute_workflow(
+            OrderWorkflow.run, order, id=order_workflow_id(order.order_id), task_queue=queue
+        )

@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from db.invariants import Invariant, check
 from db.session import create_engine
 from settings import Settings
+from tests.harness.invariants_story import A, B, Story, World, tell
 from tests.harness.servers import REPO, libpq, new_database
-from tests.integration.invariants_story import A, B, Story, World, tell
 
 pytestmark = pytest.mark.integration
 

@@ -284,9 +284,11 @@ def test_a_naive_issue_time_is_refused() -> None:
 @pytest.mark.parametrize("document", DOCUMENTS, ids=numbered)
 def test_the_pdf_embeds_exactly_the_xml(document: Document, pdfs: dict[str, bytes]) -> None:
     name, xml = facturx.get_xml_from_pdf(pdfs[document.number], check_xsd=True)
+    embedded = etree.fromstring(xml)
 
     assert name == "factur-x.xml"
     assert xml == cii_xml(document)
+    assert (facturx.get_flavor(embedded), facturx.get_level(embedded)) == ("factur-x", "en16931")
 
 
 def test_the_pdf_is_one_pdf_not_a_copy_behind_its_first_draft(pdfs: dict[str, bytes]) -> None:
@@ -391,16 +393,15 @@ def test_a_long_invoice_spills_onto_more_pages_with_the_header_repeated() -> Non
     many = draft(
         [
             PricedLine(sku=f"SKU-{n:03d}", quantity=1, unit_price=100 + n, tax_rate=Decimal("19"))
-            for n in range(120)
+            for n in range(40)
         ]
     )
-    pdf = invoice_pdf(issued(many, number="INV-2026-000003"))
-    pages = PdfReader(BytesIO(pdf)).pages
+    pages = PdfReader(BytesIO(invoice_pdf(issued(many, number="INV-2026-000003")))).pages
+    first, second = pages[0].extract_text(), pages[1].extract_text()
 
-    assert len(pages) > 1
-    assert "Unit price" in pages[1].extract_text()
-    assert "SKU-000" in pdf_text(pdf)
-    assert "SKU-119" in pdf_text(pdf)
+    assert "SKU-000" in first
+    assert "Unit price" in second
+    assert "SKU-039" in second
 
 
 def pdftoppm() -> str:

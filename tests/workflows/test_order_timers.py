@@ -8,7 +8,7 @@ from temporalio.worker import Worker
 
 from tests.factories import make_order_input
 from tests.harness.fakes import FakeWorld
-from tests.harness.order_runs import wait_for_status
+from tests.harness.order_runs import run_order, wait_for_status
 from workflows.contracts import (
     CancelRequest,
     OrderInput,
@@ -20,19 +20,6 @@ from workflows.contracts import (
 from workflows.order import OrderWorkflow
 
 HAPPY_PATH = ["reserved", "picked", "packed", "shipped", "delivered", "completed"]
-
-
-async def run_order(
-    env: WorkflowEnvironment, world: FakeWorld, order: OrderInput | None = None
-) -> OrderResult:
-    order = order or make_order_input()
-    queue = f"tq-{uuid4()}"
-    async with Worker(
-        env.client, task_queue=queue, workflows=[OrderWorkflow], activities=world.activities()
-    ):
-        return await env.client.execute_workflow(
-            OrderWorkflow.run, order, id=order_workflow_id(order.order_id), task_queue=queue
-        )
 
 
 async def test_happy_path_walks_every_status_to_completed(time_env: WorkflowEnvironment) -> None:
@@ -50,6 +37,7 @@ async def test_happy_path_walks_every_status_to_completed(time_env: WorkflowEnvi
         "create_shipment",
         "ship_stock",
         "capture_payment",
+        "issue_invoice",
         "confirm_delivery",
     ]
     assert [record.seq for record in world.records] == [1, 2, 3, 4, 5, 6]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 
 from db.session import SessionFactory
-from tests.integration.invariants_story import A, B, Story, World, tell
+from tests.harness.invariants_story import A, B, Story, World, tell
 
 CUSTOMER = "cust-invariants"  # every order of invariants_story.py is this customer's
 
@@ -59,7 +59,9 @@ def _document(number: str, order: str, refund: str | None, day: int, total: int,
 
 
 def _credit(kind: str, amount: int, delta: int, order: str | None, refund: str | None) -> str:
-    links = ", ".join("NULL" if v is None else f"'{v}'" for v in (order, refund))
+    """An entry of `order` (mixed, credit, withdrawn; None: goodwill) and `refund`."""
+    of = "NULL" if order is None else f"'{{{order}}}'"
+    links = f"{of}, {'NULL' if refund is None else repr(refund)}"
     key = f"{order or 'goodwill'}:{kind}:{refund or ''}"
     return (
         "INSERT INTO store_credit_entries (customer_id, currency, kind, amount, delta, order_id, "
@@ -113,14 +115,14 @@ MONEY = [
     "('{credit}', 'EUR', 'captured', 0, 0, 1000), ('{withdrawn}', 'EUR', 'voided', 0, 0, 1000)",
     *(
         _credit("held", amount, -amount, order, None)
-        for order, amount in (("{mixed}", 500), ("{credit}", 1000), ("{withdrawn}", 1000))
+        for order, amount in (("mixed", 500), ("credit", 1000), ("withdrawn", 1000))
     ),
-    _credit("released", 1000, 1000, "{withdrawn}", None),
-    _tx("authorize", 2500, "{mixed}:authorize"),
-    _tx("capture", 2500, "{mixed}:capture"),
-    _credit("redeemed", 500, 0, "{mixed}", None),
+    _credit("released", 1000, 1000, "withdrawn", None),
+    _tx("authorize", 2500, "mixed:authorize"),
+    _tx("capture", 2500, "mixed:capture"),
+    _credit("redeemed", 500, 0, "mixed", None),
     _document("INV-2026-000001", "mixed", None, 2, 3000, 2500),
-    _credit("redeemed", 1000, 0, "{credit}", None),
+    _credit("redeemed", 1000, 0, "credit", None),
     _document("INV-2026-000002", "credit", None, 5, 1000, 0),
     _refund("r-card", "succeeded", 1000, CARD, "CN-2026-000001"),
     _refund("r-credit", "succeeded", 700, CREDIT, "CN-2026-000002"),
@@ -130,7 +132,7 @@ MONEY = [
     _tx("refund", 1000, "r-card:refund", "r-card"),
     _tx("refund", 200, "r-card-2:refund", "r-card-2"),
     _tx("refund", 150, "r-failed:refund", "r-failed", outcome="declined"),
-    _credit("issued", 700, 700, "{mixed}", "r-credit"),
+    _credit("issued", 700, 700, "mixed", "r-credit"),
     _document("CN-2026-000001", "mixed", "r-card", 3, 1000, 1000),
     _document("CN-2026-000002", "mixed", "r-credit", 4, 700, 0),
     _document("CN-2026-000003", "mixed", "r-card-2", 6, 200, 200),
