@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -24,14 +25,14 @@ from workflows.contracts import (
     SEARCH_ATTRIBUTES,
     CancelRequest,
     ChangeRequest,
-    HoldReason,
-    HoldRequest,
     LineChange,
     OrderStatus,
     ReleaseRequest,
     order_workflow_id,
 )
+from workflows.money_contracts import MoneyError, RefundInput, RefundMethod, refund_workflow_id
 from workflows.order import OrderWorkflow
+from workflows.refund import RefundWorkflow
 
 HERE = Path(__file__).parent / "histories"
 
@@ -67,6 +68,39 @@ async def main(label: str) -> None:
         backordered = FakeWorld(short=[["SKU-RED-M"]] * 9)
         await record(env, f"backordered_then_cancelled-{label}", backordered, _cancel)
         await record(env, f"changed_on_hold-{label}", FakeWorld(), _change, payment_review_above=1)
+        await record(env, f"paid_with_credit-{label}", FakeWorld(), store_credit=1000)
+        for method in RefundMethod:
+            await record_refund(env, f"refund_{method.value}-{label}", FakeWorld(), method)
+        await record_refund(
+            env, f"refund_declined-{label}", _refusing(), RefundMethod.ORIGINAL_PAYMENT
+        )
+
+
+async def record_refund(
+    env: WorkflowEnvironment, name: str, world: FakeWorld, method: RefundMethod
+) -> None:
+    """A refund's workflow, as `record` does for an order's."""
+    refund = RefundInput(
+        refund_id=f"replay-{name}", order_id="o-1", amount=500, currency="EUR", method=method
+    )
+    queue = f"tq-{uuid4()}"
+    async with Worker(
+        env.client, task_queue=queue, workflows=[RefundWorkflow], activities=world.activities()
+    ):
+        handle = await env.client.start_workflow(
+            RefundWorkflow.run, refund, id=refund_workflow_id(refund.refund_id), task_queue=queue
+        )
+        await handle.result()
+        history = await handle.fetch_history()
+    (HERE / f"{name}.json").write_text(history.to_json())
+
+
+def _refusing() -> FakeWorld:
+    world = FakeWorld()
+    world.fail["refund_payment"] = ApplicationError(
+        "account closed", type=MoneyError.REFUND_DECLINED, non_retryable=True
+    )
+    return world
 
 
 async def _cancel(handle: Handle) -> None:
@@ -75,7 +109,7 @@ async def _cancel(handle: Handle) -> None:
 
 
 async def _change(handle: Handle) -> None:
-    """Held for payment review: change the lines and the address, hold again, release."""
+    """Held for payment review: change the lines and the address, then release."""
     await wait_for_status(handle, OrderStatus.ON_HOLD)
     lines = [
         LineChange(sku="SKU-RED-M", quantity=3),
@@ -85,8 +119,6 @@ async def _change(handle: Handle) -> None:
         requested_by="a", lines=lines, shipping_address=make_address(city="Bonn")
     )
     await handle.execute_update(OrderWorkflow.change, change)
-    hold = HoldRequest(reason_code=HoldReason.FRAUD_REVIEW, requested_by="a")
-    await handle.execute_update(OrderWorkflow.hold, hold)
     await handle.execute_update(OrderWorkflow.release, ReleaseRequest(requested_by="a"))
 
 
