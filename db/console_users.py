@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.models import Base, Timestamp
+from db.base import Base, Timestamp
 from security.roles import Role
 
 

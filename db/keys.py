@@ -8,7 +8,7 @@ from sqlalchemy import String, Text, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.models import Base, Timestamp
+from db.base import Base, Timestamp
 from security.keys import key_hash, new_key
 from security.roles import Role
 
