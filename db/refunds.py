@@ -9,6 +9,7 @@ workflow claims them.
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from uuid import uuid4
 
 from sqlalchemy import func, select
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db import documents, payments
 from db.models import OrderLineRecord, RefundRecord
 from workflows.money_contracts import RefundMethod, RefundStatus
+from workflows.rules import format_money
 
 OPEN = (RefundStatus.PENDING.value, RefundStatus.SUCCEEDED.value)  # what counts as claimed
 
@@ -57,15 +59,16 @@ async def claim(session: AsyncSession, ask: RefundAsk) -> RefundRecord:
     amount = await _units_amount(session, ask) if ask.lines else ask.amount or 0
     claimed = await _claimed(session, ask.order_id)
     refundable = invoice.total - claimed.total
+    money = partial(format_money, currency=payment.currency)
     if amount > refundable:
         raise RefundRefused(
-            f"{amount} is more than is refundable: {refundable} "
-            f"(paid {invoice.total}, refunded or being refunded {claimed.total})"
+            f"{money(amount)} is more than is refundable: {money(refundable)} "
+            f"(paid {money(invoice.total)}, refunded or being refunded {money(claimed.total)})"
         )
     card_refundable = invoice.paid_card - claimed.card
     if ask.method == RefundMethod.ORIGINAL_PAYMENT and amount > card_refundable:
         raise RefundRefused(
-            f"{amount} is more than the card can get back: {card_refundable} "
+            f"{money(amount)} is more than the card can get back: {money(card_refundable)} "
             "(the rest was paid with store credit: refund it as store credit)"
         )
     refund = _new_refund(ask, amount, payment.currency)

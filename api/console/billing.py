@@ -1,9 +1,9 @@
 """The console's money: refund an order from its page, and read its invoices' PDFs.
 
 Refunding needs `refunds:create` (support, admin), and only those see the form; it claims and
-starts the refund exactly as POST /v1/orders/{id}/refunds does (api/routes/refunds.py's
+starts the refund exactly as POST /v1/orders/{id}/refunds does (api/refund_service.py's
 `claim_and_start`), keyed by the form's idempotency key, so the same form sent twice is one
-refund. A PDF needs `invoices:read` and is the API's PDF, byte for byte.
+refund. A PDF needs `invoices:read` and is the API's PDF, downloaded.
 """
 
 import re
@@ -20,7 +20,7 @@ from api.console.access import console_grants
 from api.console.answers import Answer, FormProblem
 from api.deps import SessionDep, SettingsDep, TemporalDep
 from api.errors import Conflict, OrderNotFound, SupportUnavailable
-from api.routes.refunds import RefundNotStarted, claim_and_start
+from api.refund_service import RefundNotStarted, claim_and_start
 from db import documents
 from db.models import OrderRecord, RefundRecord
 from money.facturx import invoice_pdf
@@ -91,5 +91,7 @@ async def invoice_pdf_file(request: Request, number: str, session: SessionDep) -
         return pages.not_found(request, "invoice or credit note", number)
     # Building the PDF takes CPU time: off the event loop, so other requests go on meanwhile.
     pdf = await run_in_threadpool(invoice_pdf, documents.to_document(found))
-    disposition = f'inline; filename="{found.number}.pdf"'
+    # An attachment, where the API's is inline: Chrome's PDF viewer is an <embed>, which the
+    # console's `default-src 'none'` blocks (crbug.com/271452). A download opens anywhere.
+    disposition = f'attachment; filename="{found.number}.pdf"'
     return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": disposition})

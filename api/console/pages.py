@@ -138,13 +138,14 @@ def refundable(order: OrderRecord) -> Refundable | None:
     if invoice is None:
         return None
     claimed = [refund for refund in order.refunds if refund.status in OPEN]
-    to_card = [r for r in claimed if r.method == RefundMethod.ORIGINAL_PAYMENT]
     units = Counter[str]()
     for refund in claimed:
         units.update({line["sku"]: int(line["quantity"]) for line in refund.lines})
+    amount = invoice.total - sum(refund.amount for refund in claimed)
+    to_card = sum(r.amount for r in claimed if r.method == RefundMethod.ORIGINAL_PAYMENT)
     return Refundable(
-        amount=invoice.total - sum(refund.amount for refund in claimed),
-        card=invoice.paid_card - sum(refund.amount for refund in to_card),
+        amount=amount,
+        card=min(amount, invoice.paid_card - to_card),  # the card gets back no more than it paid
         units={line.sku: max(line.quantity - units[line.sku], 0) for line in order.lines},
     )
 

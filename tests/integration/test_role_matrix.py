@@ -25,6 +25,7 @@ ROUTES = [
     route for route in declared_routes(create_app()) if route.path.startswith(("/v1/", "/codec/"))
 ]
 CALLERS: list[Role | None] = [None, *Role]  # None: no key at all
+SHARED: dict[str, Any] = {}  # what the examples may share: the session's database outlives a test
 
 
 @dataclass(frozen=True)
@@ -58,15 +59,21 @@ class World:
         return order_id
 
     async def completed(self) -> dict[str, Any]:
-        """A shipped, captured and invoiced order (the worker runs it to the end)."""
-        return await wait_for_status(self.api, await self.order(), "completed")
+        """A shipped, captured and invoiced order (the worker runs it to the end), one for the
+        whole module: the examples read it, or refund 1.00 of its 39.98."""
+        if "order" not in SHARED:
+            SHARED["order"] = await wait_for_status(self.api, await self.order(), "completed")
+        order: dict[str, Any] = SHARED["order"]
+        return order
 
     async def refund(self) -> str:
-        order = await self.completed()
-        body = {"amount": 100, "reason": "r", "method": "store_credit"}
-        made = await self.api.post(f"/v1/orders/{order['id']}/refunds", json=body)
-        assert made.status_code == 202, made.text
-        refund_id: str = made.json()["id"]
+        if "refund" not in SHARED:
+            order = await self.completed()
+            body = {"amount": 100, "reason": "r", "method": "store_credit"}
+            made = await self.api.post(f"/v1/orders/{order['id']}/refunds", json=body)
+            assert made.status_code == 202, made.text
+            SHARED["refund"] = made.json()["id"]
+        refund_id: str = SHARED["refund"]
         return refund_id
 
     async def held(self) -> str:
