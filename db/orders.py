@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import Select, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from db.models import OrderLineRecord, OrderRecord
 from workflows.contracts import OrderStatus
@@ -16,7 +16,7 @@ _DETAILS = (
     selectinload(OrderRecord.lines),
     selectinload(OrderRecord.history),
     selectinload(OrderRecord.shipments),
-    selectinload(OrderRecord.payment),
+    joinedload(OrderRecord.payment),  # one row per order: joined, not a query of its own
     selectinload(OrderRecord.documents),
     selectinload(OrderRecord.refunds),
 )

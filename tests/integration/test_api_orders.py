@@ -43,13 +43,21 @@ async def test_placing_an_order_answers_202_with_its_location_and_the_stored_ord
     assert placed.headers["location"] == f"/v1/orders/{order['id']}"
     assert order["status"] == "pending"
     assert order["total"] == 3 * 1999
-    assert order["lines"] == [{"sku": sku, "quantity": 3, "unit_price": 1999}]
+    assert order["lines"] == [{"sku": sku, "quantity": 3, "unit_price": 1999, "tax_rate": None}]
     assert order["customer"] == body["customer"]
     assert order["shipping_address"] == body["shipping_address"]
     placed_by = [(h["status"], h["actor"]) for h in order["history"]]
     assert placed_by == [("pending", ACTORS[Role.ADMIN])]
     assert order["created_at"].endswith("Z")
     assert order["shipments"] == []
+    assert order["payment"] == {
+        "status": "pending",
+        "authorized": 0,
+        "captured": 0,
+        "refunded": 0,
+        "store_credit": 0,
+    }
+    assert (order["invoices"], order["refunds"]) == ([], [])
     read = await api.get(placed.headers["location"])
     assert read.status_code == 200
     assert read.json() == order  # read-your-write: the row is committed before the 202
