@@ -4,7 +4,8 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import uuid4
@@ -12,13 +13,23 @@ from uuid import uuid4
 import httpx
 import pytest
 from sqlalchemy import func, select
+from temporalio.api.enums.v1 import PendingActivityState
 
 from db.invariants import check
-from db.models import OrderRecord, SimPaymentRecord
+from db.models import (
+    DocumentRecord,
+    OrderRecord,
+    PaymentRecord,
+    RefundRecord,
+    SimPaymentRecord,
+)
 from db.session import SessionFactory
+from temporal_client import connect_temporal
 from tests.factories import make_order_body
 from tests.harness.orders import TERMINAL
 from tests.harness.stack import Processes
+from workflows.contracts import ActivityName
+from workflows.money_contracts import refund_workflow_id
 
 log = logging.getLogger(__name__)
 SKUS = 4
@@ -135,6 +146,90 @@ class Shop:
         violations = await check(self.sessions, require_terminal=True)  # this stack's whole DB
         assert violations == [], "\n".join(map(str, violations))
         assert self.stack.dead_workers() == [], self.stack.log_tail()
+
+    # Refunds: claimed through the API, run by the workers, counted in the books
+
+    async def refund(self, order_ids: Sequence[str], amount: int) -> list[str]:
+        """Claim a card refund of `amount` for each order through the API; the refunds' ids."""
+        body = {"amount": amount, "reason": "damaged", "method": "original_payment"}
+        replies = [await self.api.post(f"/v1/orders/{i}/refunds", json=body) for i in order_ids]
+        refused = [f"{r.status_code} {r.text}" for r in replies if r.status_code != 202]
+        assert not refused, f"{len(refused)} refunds refused, e.g. {refused[0]}"
+        return [r.json()["id"] for r in replies]
+
+    @asynccontextmanager
+    async def payments_locked(self, order_ids: Sequence[str]) -> AsyncIterator[None]:
+        """Hold the orders' payment rows locked, as a slow transaction would: a refund's
+        activity then waits after the gateway refunded, before the OMS has booked it."""
+        async with self.sessions() as session, session.begin():
+            query = select(PaymentRecord.order_id).where(PaymentRecord.order_id.in_(order_ids))
+            await session.execute(query.with_for_update())
+            yield
+
+    async def gateway_refunds(self, order_ids: Sequence[str]) -> Counter[str]:
+        """The refunds the simulated gateway made for `order_ids`, by idempotency key."""
+        async with self.sessions() as session:
+            keys = await session.scalars(
+                select(SimPaymentRecord.idempotency_key).where(
+                    SimPaymentRecord.order_id.in_(order_ids), SimPaymentRecord.kind == "refund"
+                )
+            )
+            return Counter(keys)
+
+    async def credit_notes(self, order_ids: Sequence[str]) -> Counter[str | None]:
+        """The credit notes issued for `order_ids`, by the refund each is for."""
+        async with self.sessions() as session:
+            refunds = await session.scalars(
+                select(DocumentRecord.refund_id).where(
+                    DocumentRecord.order_id.in_(order_ids), DocumentRecord.kind == "credit_note"
+                )
+            )
+            return Counter(refunds)
+
+    async def refund_statuses(self, refund_ids: Sequence[str]) -> Counter[str]:
+        async with self.sessions() as session:
+            rows = await session.scalars(
+                select(RefundRecord.status).where(RefundRecord.id.in_(refund_ids))
+            )
+            return Counter(rows)
+
+    async def refunds_at_the_gateway(self, refund_ids: Sequence[str], within: float) -> None:
+        """Wait until a worker is calling the gateway (`refund_payment` started) for each."""
+        client = await connect_temporal(self.stack.settings)
+
+        async def calling(refund_id: str) -> bool:
+            handle = client.get_workflow_handle(refund_workflow_id(refund_id))
+            pending = (await handle.describe()).raw_description.pending_activities
+            return any(
+                a.activity_type.name == ActivityName.REFUND_PAYMENT
+                and a.state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED
+                for a in pending
+            )
+
+        async def all_calling() -> bool:
+            return all([await calling(refund_id) for refund_id in refund_ids])
+
+        await self.until(all_calling, "refunds at the gateway", within)
+
+    async def refunds_finished(self, refund_ids: Sequence[str], within: float) -> Counter[str]:
+        async def finished() -> bool:
+            return "pending" not in await self.refund_statuses(refund_ids)
+
+        started = time.monotonic()
+        await self.until(finished, "every refund succeeded or failed", within)
+        log.info("%d refunds finished after %.1fs", len(refund_ids), time.monotonic() - started)
+        return await self.refund_statuses(refund_ids)
+
+    async def until(self, done: Callable[[], Awaitable[bool]], what: str, within: float) -> None:
+        """Poll `done()` until true; fail saying `what` (and the workers' logs) after `within`."""
+        deadline = time.monotonic() + within
+        while not await done():
+            if time.monotonic() > deadline or self.stack.dead_workers():
+                pytest.fail(
+                    f"{what}: not after {within:.0f}s; dead workers' exit codes "
+                    f"{self.stack.dead_workers()}\n{self.stack.log_tail()}"
+                )
+            await asyncio.sleep(POLL)
 
 
 def _all_terminal(statuses: Counter[str], count: int) -> bool:

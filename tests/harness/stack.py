@@ -49,8 +49,9 @@ class Processes:
             secret_key=TEST_SECRET,
         )
 
-    def start_worker(self) -> subprocess.Popen[bytes]:
-        """`python worker.py` against this stack; its output goes to worker-<n>.log."""
+    def start_worker(self, world: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+        """`python worker.py` against this stack, `world` over the stack's own OMS_* variables;
+        its output goes to worker-<n>.log."""
         env = {
             **os.environ,
             "OMS_DATABASE_URL": self.postgres.url,
@@ -60,6 +61,7 @@ class Processes:
             "PYTHONUNBUFFERED": "1",
             **WORLD,
             **self.world,
+            **(world or {}),
         }
         with self._worker_log(len(self.workers)).open("ab") as log:
             worker = child_process(
