@@ -3,7 +3,8 @@
 # Debian's chromium, libatomic1 and poppler-utils (make test installs them when run as root).
 #   make run            the whole OMS here (embedded Temporal + PostgreSQL), Ctrl-C stops it
 #   make unit           the quick loop: make lint, then the unit tests (no servers), under a minute
-#   make test           make lint, compose-check, then every test (the console's in Chromium too)
+#   make test           make lint, compose-check, then every test (the console's in Chromium too),
+#                       in two processes (TEST_WORKERS=1: one)
 #   make lint           ruff check, ruff format --check, mypy
 #   make compose-check  docker-compose.yml against the Compose Specification (no Docker needed)
 #   make check          the data's invariants (read-only): OMS_DATABASE_URL or make run's database
@@ -67,8 +68,11 @@ lint: venv
 unit: lint
 	$(BIN)/pytest tests/unit
 
+# Two processes (pytest-xdist), each with its own PostgreSQL and Temporal; a test module stays
+# in one process, its module fixtures with it. TEST_WORKERS=1 runs it in this process alone.
+TEST_WORKERS ?= 2
 test: lint compose-check browser-deps
-	$(BIN)/pytest
+	$(BIN)/pytest $(if $(filter 1,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 
 # Safe on a live system; exit 1 lists the violations. CHECK_ARGS=--require-terminal once idle.
 check: venv
