@@ -191,8 +191,10 @@ class OrderWorkflow:
             )
         except TimeoutError:
             pass  # recheck anyway: a missed wake-up costs at most `backorder_recheck`
-        finally:
-            self._timeline.wait_for(None)
+        except asyncio.CancelledError:  # not `finally`: a worker evicting the run closes this
+            self._timeline.wait_for(None)  # coroutine outside the workflow's event loop
+            raise
+        self._timeline.wait_for(None)
 
     async def _hold_credit(self) -> None:
         await steps.hold_store_credit(self._progress.order)
