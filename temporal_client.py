@@ -19,16 +19,16 @@ from settings import Settings
 from workflows.contracts import (
     CUSTOMER_ID,
     ON_HOLD,
+    ORDER_ID,
     ORDER_STATUS,
     ORDER_TOTAL,
+    REFUND_STATUS,
     SKUS,
     OrderInput,
     OrderStatus,
     order_workflow_id,
 )
 from workflows.money_contracts import (
-    ORDER_ID,
-    REFUND_STATUS,
     RefundInput,
     RefundStatus,
     refund_workflow_id,

@@ -4,6 +4,7 @@ Every call's outcome is also written to the OMS's own books (`PaymentBook`: the 
 append-only transactions), under the call's idempotency key, so a retry records it once.
 """
 
+from collections.abc import Awaitable
 from dataclasses import replace
 from typing import Protocol
 
@@ -77,15 +78,10 @@ class PaymentActivities:
             currency=input.currency,
             key=key,
         )
-        try:
-            payment_id = await self._gateway.authorize(
-                input.order_id, input.token, input.amount, input.currency, key
-            )
-        except PaymentDeclined as declined:
-            await self._book.record(_refused(tx, declined))
-            raise _declined(declined) from None
-        await self._book.record(_done(tx, payment_id))
-        return PaymentResult(payment_id=payment_id)
+        call = self._gateway.authorize(
+            input.order_id, input.token, input.amount, input.currency, key
+        )
+        return await self._booked(tx, call)
 
     @activity.defn(name=ActivityName.ADJUST_AUTHORIZATION)
     async def adjust_authorization(self, input: AdjustPaymentInput) -> PaymentResult:
@@ -97,20 +93,15 @@ class PaymentActivities:
             currency=input.currency,
             key=input.key,
         )
-        try:
-            payment_id = await self._gateway.adjust(
-                input.order_id, input.token, input.amount, input.currency, input.key
-            )
-        except PaymentDeclined as declined:
-            await self._book.record(_refused(tx, declined))
-            raise _declined(declined) from None
-        await self._book.record(_done(tx, payment_id))
-        return PaymentResult(payment_id=payment_id)
+        call = self._gateway.adjust(
+            input.order_id, input.token, input.amount, input.currency, input.key
+        )
+        return await self._booked(tx, call)
 
     @activity.defn(name=ActivityName.CAPTURE_PAYMENT)
     async def capture_payment(self, input: CapturePaymentInput) -> PaymentResult:
         """Capture the authorized amount once the goods shipped."""
-        key = f"{input.order_id}:capture"
+        key = f"{input.order_id}:capture"  # a capture is never declined: no refusal to record
         payment_id = await self._gateway.capture(input.order_id, input.amount, input.currency, key)
         tx = Transaction(
             order_id=input.order_id,
@@ -144,23 +135,21 @@ class PaymentActivities:
             key=key,
             refund_id=input.refund_id,
         )
+        call = self._gateway.refund(input.order_id, input.amount, input.currency, key)
+        return await self._booked(tx, call, MoneyError.REFUND_DECLINED)
+
+    async def _booked(
+        self, tx: Transaction, call: Awaitable[str], refused: str = "PaymentDeclined"
+    ) -> PaymentResult:
+        """Make the gateway call and record how it ended, under the call's own key: its
+        reference when done, the reason when declined (then a final `refused` error)."""
         try:
-            refund_id = await self._gateway.refund(
-                input.order_id, input.amount, input.currency, key
-            )
+            reference = await call
         except PaymentDeclined as declined:
-            await self._book.record(_refused(tx, declined))
-            raise _declined(declined, MoneyError.REFUND_DECLINED) from None
-        await self._book.record(_done(tx, refund_id))
-        return PaymentResult(payment_id=refund_id)
-
-
-def _done(tx: Transaction, reference: str) -> Transaction:
-    return replace(tx, reference=reference)
-
-
-def _refused(tx: Transaction, declined: PaymentDeclined) -> Transaction:
-    return replace(tx, outcome="declined", detail=str(declined))
+            await self._book.record(replace(tx, outcome="declined", detail=str(declined)))
+            raise _declined(declined, refused) from None
+        await self._book.record(replace(tx, reference=reference))
+        return PaymentResult(payment_id=reference)
 
 
 def _declined(declined: PaymentDeclined, kind: str = "PaymentDeclined") -> ApplicationError:

@@ -8,6 +8,7 @@ writes it can be retried after any crash.
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import lru_cache
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,7 +22,13 @@ from workflows.money_contracts import RefundMethod, RefundStatus
 
 
 def chart(settings: Settings) -> book.Chart:
-    return book.Chart(settings.chart_of_accounts)
+    """The configured chart, built (and checked) once per configuration, not per booking."""
+    return _chart(tuple(sorted(settings.chart_of_accounts.items())))
+
+
+@lru_cache(maxsize=8)
+def _chart(overrides: tuple[tuple[str, str], ...]) -> book.Chart:
+    return book.Chart(dict(overrides))
 
 
 async def hold_credit(

@@ -41,10 +41,11 @@ _NEXT = text("""
     RETURNING last""")
 
 
-async def rates(session: AsyncSession) -> dict[str, Decimal]:
-    """The standard rate of each country in the table."""
-    rows = (await session.scalars(select(TaxRateRecord))).all()
-    return {row.country: row.rate for row in rows}
+async def standard_rate(session: AsyncSession, country: str) -> Decimal:
+    """The country's standard rate in the table; 0 for one not in it (an export)."""
+    query = select(TaxRateRecord.rate).where(TaxRateRecord.country == country)
+    rate: Decimal | None = await session.scalar(query)
+    return ZERO if rate is None else rate
 
 
 async def invoice_of(session: AsyncSession, order_id: str) -> DocumentRecord | None:
@@ -72,7 +73,7 @@ async def issue_invoice(
     session: AsyncSession, order: OrderRecord, settings: Settings, paid_card: int, paid_credit: int
 ) -> DocumentRecord:
     """The order's invoice for its lines now (loaded), at each line's or its country's rate."""
-    standard = (await rates(session)).get(order.shipping_address["country"], ZERO)
+    standard = await standard_rate(session, order.shipping_address["country"])
     priced = [
         PricedLine(
             sku=line.sku,

@@ -4,9 +4,8 @@ capture, and the refund workflow (`refund-{id}`). Fields are only added, with de
 from dataclasses import dataclass
 from enum import StrEnum
 
-from workflows.contracts import ORDER_ID, REFUND_STATUS
-
-__all__ = ["ORDER_ID", "REFUND_STATUS"]  # the refund workflows' search attributes
+# The refund workflows' search attributes (RefundStatus, OrderId) are in workflows/contracts.py
+# with the orders': one tuple registers them all.
 
 
 def refund_workflow_id(refund_id: str) -> str:

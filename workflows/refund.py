@@ -7,9 +7,8 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():  # deterministic modules only
-    from workflows.contracts import ActivityName, PaymentResult
+    from workflows.contracts import REFUND_STATUS, ActivityName, PaymentResult
     from workflows.money_contracts import (
-        REFUND_STATUS,
         CompleteRefundResult,
         FailRefundInput,
         MoneyError,

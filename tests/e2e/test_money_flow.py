@@ -1,7 +1,6 @@
 """Money over real HTTP with the real worker: invoices at capture, refunds to the card and as
 store credit, a refused refund, and store credit spent on the next order."""
 
-import asyncio
 from typing import Any
 from uuid import uuid4
 
@@ -14,8 +13,8 @@ from temporalio.worker import Worker
 from db.invariants import check
 from db.session import SessionFactory
 from settings import Settings
-from tests.harness.orders import TERMINAL, MakeOrderBody, wait_for_status
-from tests.harness.storefront import place, stock
+from tests.harness.orders import TERMINAL, MakeOrderBody, wait_for_refund, wait_for_status
+from tests.harness.storefront import completed_order, place, stock
 from worker import build_worker
 from workflows.money_contracts import refund_workflow_id
 
@@ -24,34 +23,24 @@ pytestmark = pytest.mark.e2e
 Json = dict[str, Any]
 
 
-async def wait_for_refund(http: httpx.AsyncClient, refund_id: str, within: float = 30) -> Json:
-    refund: Json = {}
-    for _ in range(int(within / 0.05)):
-        refund = (await http.get(f"/v1/refunds/{refund_id}")).json()
-        if refund["status"] != "pending":
-            return refund
-        await asyncio.sleep(0.05)
-    pytest.fail(f"refund {refund_id} still {refund.get('status')} after {within}s")
-
-
 async def refund(http: httpx.AsyncClient, order_id: str, **body: Any) -> Json:
     answer = await http.post(f"/v1/orders/{order_id}/refunds", json={"reason": "damaged"} | body)
     assert answer.status_code == 202, answer.text
     return await wait_for_refund(http, answer.json()["id"])
 
 
-async def completed_order(
+async def completed(
     http: httpx.AsyncClient, order_body: MakeOrderBody, quantity: int = 3, **overrides: Any
 ) -> Json:
-    sku = await stock(http, 10)
-    order_id = await place(http, order_body(sku, quantity=quantity, **overrides))
-    return await wait_for_status(http, order_id, *TERMINAL)
+    return await completed_order(
+        http, order_body(await stock(http, 10), quantity=quantity, **overrides)
+    )
 
 
 async def test_a_shipped_order_is_invoiced_once_with_its_tax(
     http: httpx.AsyncClient, worker: Worker, order_body: MakeOrderBody
 ) -> None:
-    order = await completed_order(http, order_body, quantity=3)  # 3 x 19.99 EUR to DE
+    order = await completed(http, order_body, quantity=3)  # 3 x 19.99 EUR to DE
 
     assert order["status"] == "completed"
     assert order["payment"] == {
@@ -78,7 +67,7 @@ async def test_units_refunded_to_the_card_get_a_credit_note(
     order_body: MakeOrderBody,
     sessions: SessionFactory,
 ) -> None:
-    order = await completed_order(http, order_body, quantity=3)
+    order = await completed(http, order_body, quantity=3)
     sku = order["lines"][0]["sku"]
 
     done = await refund(
@@ -106,9 +95,7 @@ async def test_a_refused_refund_fails_and_gives_its_claim_back_for_store_credit(
     temporal_env: WorkflowEnvironment,
     sessions: SessionFactory,
 ) -> None:
-    order = await completed_order(
-        http, order_body, quantity=1, payment={"token": "tok_refund_declined"}
-    )
+    order = await completed(http, order_body, quantity=1, payment={"token": "tok_refund_declined"})
 
     failed = await refund(http, order["id"], amount=1999, method="original_payment")
     credited = await refund(http, order["id"], amount=1999, method="store_credit")

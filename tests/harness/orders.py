@@ -27,3 +27,16 @@ async def wait_for_status(
     pytest.fail(
         f"order {order_id} is {order.get('status')}, not one of {statuses}, after {within}s"
     )
+
+
+async def wait_for_refund(
+    api: httpx.AsyncClient, refund_id: str, within: float = 30.0
+) -> OrderBody:
+    """Poll GET /v1/refunds/{id} until the refund is no longer `pending`; fail after `within` s."""
+    refund: OrderBody = {}
+    for _ in range(int(within / POLL)):
+        refund = (await api.get(f"/v1/refunds/{refund_id}")).json()
+        if refund["status"] != "pending":
+            return refund
+        await asyncio.sleep(POLL)
+    pytest.fail(f"refund {refund_id} is still {refund.get('status')} after {within}s")

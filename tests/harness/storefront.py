@@ -4,6 +4,8 @@ from uuid import uuid4
 
 import httpx
 
+from tests.harness.orders import TERMINAL, OrderBody, wait_for_status
+
 
 async def stock(http: httpx.AsyncClient, on_hand: int) -> str:
     """A new SKU with `on_hand` units, counted through the API."""
@@ -19,3 +21,10 @@ async def place(http: httpx.AsyncClient, body: dict[str, object]) -> str:
     assert placed.status_code == 202, placed.text
     order_id: str = placed.json()["id"]
     return order_id
+
+
+async def completed_order(http: httpx.AsyncClient, body: dict[str, object]) -> OrderBody:
+    """Place the order and wait until it is `completed` (shipped, captured, invoiced)."""
+    order = await wait_for_status(http, await place(http, body), *TERMINAL)
+    assert order["status"] == "completed", order
+    return order

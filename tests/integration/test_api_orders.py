@@ -251,3 +251,28 @@ async def test_an_email_as_the_customer_id_is_refused_it_would_be_indexed_in_pla
     [error] = answer.json()["detail"]
     assert error["loc"] == ["body", "customer", "id"]
     assert "not an email" in error["msg"]
+
+
+@pytest.mark.parametrize(
+    ("payment", "loc", "says"),
+    [
+        ({}, ["body", "payment", "token"], "card token or store credit that covers"),
+        ({"store_credit": 100}, ["body", "payment", "token"], "does not cover the total"),
+        ({"token": "tok_visa", "store_credit": 4000}, ["body", "payment", "store_credit"],
+         "more than the order's total 3998"),
+    ],
+)  # fmt: skip
+async def test_a_payment_that_does_not_cover_the_total_answers_422_at_its_field(
+    api: httpx.AsyncClient,
+    new_sku: MakeSku,
+    order_body: MakeOrderBody,
+    payment: dict[str, Any],
+    loc: list[str],
+    says: str,
+) -> None:
+    answer = await api.post("/v1/orders", json=order_body(await new_sku(5), payment=payment))
+
+    assert answer.status_code == 422
+    [error] = answer.json()["detail"]
+    assert error["loc"] == loc
+    assert says in error["msg"]

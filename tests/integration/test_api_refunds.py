@@ -9,8 +9,8 @@ import httpx
 import pytest
 from temporalio.worker import Worker
 
-from tests.harness.orders import TERMINAL, MakeOrderBody, wait_for_status
-from tests.harness.storefront import place, stock
+from tests.harness.orders import TERMINAL, MakeOrderBody, wait_for_refund, wait_for_status
+from tests.harness.storefront import completed_order, place, stock
 
 pytestmark = pytest.mark.integration
 
@@ -20,10 +20,7 @@ CARD = "original_payment"
 
 async def completed(http: httpx.AsyncClient, order_body: MakeOrderBody, **overrides: Any) -> Json:
     """A completed order of 3 x 19.99 EUR (5997), paid as `overrides` say."""
-    order_id = await place(http, order_body(await stock(http, 10), quantity=3, **overrides))
-    order = await wait_for_status(http, order_id, *TERMINAL)
-    assert order["status"] == "completed"
-    return order
+    return await completed_order(http, order_body(await stock(http, 10), quantity=3, **overrides))
 
 
 def refund_body(**fields: Any) -> Json:
@@ -109,7 +106,6 @@ async def test_the_card_gets_back_no_more_than_it_paid_when_credit_paid_the_rest
 )  # fmt: skip
 async def test_a_bad_body_is_a_422_naming_the_field(
     http: httpx.AsyncClient,
-    worker: Worker,
     order_body: MakeOrderBody,
     body: Json,
     loc: list[object],
@@ -157,18 +153,9 @@ async def test_racing_refunds_never_together_exceed_what_was_paid(
     )
     for made in answers:
         if made.status_code == 202:
-            await wait_for_status_of_refund(http, made.json()["id"])
+            await wait_for_refund(http, made.json()["id"])
     after = (await http.get(f"/v1/orders/{order['id']}")).json()
 
     assert sorted(a.status_code for a in answers) == [202] * 5 + [409] * 5
     assert after["payment"]["refunded"] == 5000
     assert after["payment"]["status"] == "partially_refunded"
-
-
-async def wait_for_status_of_refund(http: httpx.AsyncClient, refund_id: str) -> Json:
-    for _ in range(600):
-        refund: Json = (await http.get(f"/v1/refunds/{refund_id}")).json()
-        if refund["status"] != "pending":
-            return refund
-        await asyncio.sleep(0.05)
-    pytest.fail(f"refund {refund_id} still pending")

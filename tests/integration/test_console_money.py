@@ -18,8 +18,8 @@ from devstack.network import free_port
 from security.roles import Role
 from settings import Settings
 from tests.harness.console import csrf_in, log_in_http, make_user, post_form, serve_console_api
-from tests.harness.orders import TERMINAL, MakeOrderBody, MakeSku, wait_for_status
-from tests.harness.storefront import place
+from tests.harness.orders import MakeOrderBody, MakeSku
+from tests.harness.storefront import completed_order, place
 
 pytestmark = pytest.mark.integration
 
@@ -42,10 +42,7 @@ async def agent(
 
 async def completed(api: httpx.AsyncClient, new_sku: MakeSku, order_body: MakeOrderBody) -> Json:
     """A completed order of 3 x 19.99 EUR (5997), paid by card, invoiced."""
-    order_id = await place(api, order_body(await new_sku(10), quantity=3))
-    order = await wait_for_status(api, order_id, *TERMINAL)
-    assert order["status"] == "completed"
-    return order
+    return await completed_order(api, order_body(await new_sku(10), quantity=3))
 
 
 async def settled_refunds(api: httpx.AsyncClient, order_id: str, within: float = 30) -> list[Json]:

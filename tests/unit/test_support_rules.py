@@ -141,6 +141,30 @@ def test_lines_cannot_change_after_picking(status: OrderStatus) -> None:
     assert refusal == f"order is {status}: lines can only change before picking"
 
 
+def credit_paid(store_credit: int, token: str = "tok_visa") -> OrderProgress:
+    """make_order_input's order (2 x SKU-RED-M at 19.99) paid partly with store credit."""
+    order = make_order_input(store_credit=store_credit, payment_token=token)
+    return OrderProgress(order=order, status=S.RESERVED)
+
+
+def lines_to(quantity: int) -> ChangeRequest:
+    return ChangeRequest(requested_by="a", lines=[LineChange(sku="SKU-RED-M", quantity=quantity)])
+
+
+def test_a_change_may_not_take_the_total_below_the_store_credit_it_is_paid_with() -> None:
+    refusal = change_refused(credit_paid(3000), lines_to(1))  # 19.99 < 30.00 of credit
+
+    assert refusal == "the new total would be below the 30.00 EUR of store credit it is paid with"
+    assert change_refused(credit_paid(1999), lines_to(1)) is None  # exactly the credit: fine
+
+
+def test_an_order_paid_by_credit_alone_may_not_grow_beyond_it() -> None:
+    refusal = change_refused(credit_paid(3998, token=""), lines_to(3))
+
+    assert refusal == "the order is paid with store credit alone: it has no card to pay more"
+    assert change_refused(credit_paid(3998), lines_to(3)) is None  # a card pays the rest
+
+
 @pytest.mark.parametrize("status", sorted(HOLDABLE))
 def test_the_address_can_change_until_shipping_starts(status: OrderStatus) -> None:
     picking = status in (S.PICKED, S.PACKED)
