@@ -79,6 +79,12 @@ class Settings(BaseSettings):
     # before picking until support releases them. Unset: no automatic review.
     payment_review_above: int | None = Field(default=None, ge=0)
     reconcile_interval: timedelta = timedelta(seconds=30)
+    # Returns: asked within `return_window` of delivery (ISO 8601, e.g. P30D); approved at once
+    # unless `return_auto_approve` is off (then support decides); a parcel that has not arrived
+    # `return_receive_window` after its label expires the return.
+    return_window: timedelta = timedelta(days=30)
+    return_auto_approve: bool = True
+    return_receive_window: timedelta = timedelta(days=14)
     reconcile_grace: timedelta = timedelta(seconds=30)
 
     # Simulated outside world: latency of each step, and of the carrier's delivery

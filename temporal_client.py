@@ -1,6 +1,6 @@
-"""Reaching Temporal and starting an order's (or a refund's) workflow: the one way the API, the
-worker's reconciler and the benchmark connect and start them (the workflow's input comes from
-db/mapping.py's `to_order_input`)."""
+"""Reaching Temporal and starting an order's (or a refund's, or a return's) workflow: the one
+way the API, the worker's reconciler and the benchmark connect and start them (the workflow's
+input comes from db/mapping.py's `to_order_input`)."""
 
 from contextlib import suppress
 from datetime import timedelta
@@ -23,6 +23,7 @@ from workflows.contracts import (
     ORDER_STATUS,
     ORDER_TOTAL,
     REFUND_STATUS,
+    RETURN_STATUS,
     SKUS,
     OrderInput,
     OrderStatus,
@@ -35,6 +36,8 @@ from workflows.money_contracts import (
 )
 from workflows.order import OrderWorkflow
 from workflows.refund import RefundWorkflow
+from workflows.return_contracts import ReturnInput, ReturnStatus, return_workflow_id
+from workflows.returns import ReturnWorkflow
 from workflows.rules import format_money, order_skus
 from workflows.steps import describe_lines, stock_lines
 
@@ -100,5 +103,29 @@ async def start_refund(client: Client, refund: RefundInput, task_queue: str) -> 
             ),
             static_summary=f"Refund {format_money(refund.amount, refund.currency)} "
             f"of order {refund.order_id} ({refund.method.replace('_', ' ')})",
+            rpc_timeout=START_TIMEOUT,
+        )
+
+
+async def start_return(client: Client, input: ReturnInput, task_queue: str) -> None:
+    """Start `return-{id}` unless it exists, as `start_order` does for an order."""
+    lines = ", ".join(f"{line.quantity} × {line.sku}" for line in input.lines)
+    with suppress(WorkflowAlreadyStartedError):
+        await client.start_workflow(
+            ReturnWorkflow.run,
+            input,
+            id=return_workflow_id(input.return_id),
+            task_queue=task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            search_attributes=TypedSearchAttributes(
+                [
+                    SearchAttributePair(RETURN_STATUS, ReturnStatus.REQUESTED.value),
+                    SearchAttributePair(ORDER_ID, input.order_id),
+                    SearchAttributePair(CUSTOMER_ID, input.customer_id),
+                ]
+            ),
+            static_summary=f"Return of {lines} from order {input.order_id} "
+            f"({input.resolution.replace('_', ' ')})",
             rpc_timeout=START_TIMEOUT,
         )

@@ -13,6 +13,7 @@ from activities.books import BookActivities
 from activities.inventory import InventoryActivities
 from activities.payments import PaymentActivities
 from activities.projection import ProjectionActivities
+from activities.returns import ReturnActivities
 from activities.shipping import ShippingActivities
 from activities.warehouse import WarehouseActivities
 from db.payments import PaymentLedger
@@ -26,18 +27,21 @@ from simulation.world import SimulationConfig
 from temporal_client import connect_temporal
 from workflows.order import OrderWorkflow
 from workflows.refund import RefundWorkflow
+from workflows.returns import ReturnWorkflow
 
 
 def build_activities(sessions: SessionFactory, settings: Settings) -> list[Callable[..., object]]:
-    """Every activity of an order and a refund, wired to PostgreSQL and the simulated outside
-    world."""
+    """Every activity of an order, a refund and a return, wired to PostgreSQL and the simulated
+    outside world."""
     world = SimulationConfig.from_settings(settings)
     inventory = InventoryActivities(sessions)
     payments = PaymentActivities(SimulatedPaymentGateway(sessions, world), PaymentLedger(sessions))
     money = BookActivities(sessions, settings)
     warehouse = WarehouseActivities(SimulatedWarehouse(sessions, world))
-    shipping = ShippingActivities(SimulatedCarrier(sessions, world))
+    carrier = SimulatedCarrier(sessions, world)
+    shipping = ShippingActivities(carrier)
     projection = ProjectionActivities(sessions)
+    returns = ReturnActivities(sessions, settings, carrier)
     return [
         inventory.reserve_stock,
         inventory.change_reservation,
@@ -62,6 +66,12 @@ def build_activities(sessions: SessionFactory, settings: Settings) -> list[Calla
         shipping.confirm_delivery,
         projection.record_status,
         projection.record_audit,
+        returns.record_return_status,
+        returns.create_return_label,
+        returns.void_return_label,
+        returns.receive_return_units,
+        returns.resolve_return,
+        returns.settle_return,
     ]
 
 
@@ -87,12 +97,12 @@ def worker_options() -> WorkerOptions:
 
 
 def build_worker(client: Client, sessions: SessionFactory, settings: Settings) -> Worker:
-    """A worker for the configured task queue (`OMS_TASK_QUEUE`) with the order and refund
-    workflows and all their activities."""
+    """A worker for the configured task queue (`OMS_TASK_QUEUE`) with the order, refund and
+    return workflows and all their activities."""
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[OrderWorkflow, RefundWorkflow],
+        workflows=[OrderWorkflow, RefundWorkflow, ReturnWorkflow],
         activities=build_activities(sessions, settings),
         **worker_options(),
     )

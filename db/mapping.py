@@ -13,6 +13,7 @@ from db.models import (
     OrderLineRecord,
     OrderRecord,
     RefundRecord,
+    ReturnRecord,
     ShipmentRecord,
 )
 from money.tax import parse_rate, rate_text
@@ -26,6 +27,7 @@ from workflows.contracts import (
     Shipment,
 )
 from workflows.money_contracts import RefundInput, RefundMethod
+from workflows.return_contracts import Resolution, ReturnInput, ReturnLine
 
 
 def to_order_input(record: OrderRecord, settings: Settings) -> OrderInput:
@@ -51,6 +53,7 @@ def to_order_input(record: OrderRecord, settings: Settings) -> OrderInput:
         delivery_window_s=settings.delivery_window.total_seconds(),
         payment_review_above=settings.payment_review_above,
         store_credit=record.store_credit,
+        awaits_return=bool(record.awaits_return),  # False on a row not yet flushed
     )
 
 
@@ -156,4 +159,22 @@ def to_refund_input(refund: RefundRecord) -> RefundInput:
         amount=refund.amount,
         currency=refund.currency,
         method=RefundMethod(refund.method),
+    )
+
+
+def to_return_input(record: ReturnRecord, currency: str, settings: Settings) -> ReturnInput:
+    """The return workflow's input from the stored return (lines loaded) and settings."""
+    return ReturnInput(
+        return_id=record.id,
+        order_id=record.order_id,
+        customer_id=record.customer_id,
+        currency=currency,
+        resolution=Resolution(record.resolution),
+        lines=[
+            ReturnLine(sku=line.sku, quantity=line.quantity, unit_price=line.unit_price)
+            for line in record.lines
+        ],
+        advance=record.advance,
+        auto_approve=settings.return_auto_approve,
+        receive_window_s=settings.return_receive_window.total_seconds(),
     )

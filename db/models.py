@@ -32,6 +32,7 @@ class InventoryRecord(Base):
     sku: Mapped[str] = mapped_column(String(64), primary_key=True)
     on_hand: Mapped[int] = mapped_column(Integer)
     reserved: Mapped[int] = mapped_column(Integer, default=0)
+    damaged: Mapped[int] = mapped_column(Integer, default=0)  # returned broken: never sellable
     updated_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
 
 
@@ -48,6 +49,9 @@ class MovementRecord(Base):
     actor: Mapped[str] = mapped_column(Text)  # the authenticated principal (key:…, user:…)
     label: Mapped[str | None] = mapped_column(Text, default=None)  # X-Actor: the caller's own
     order_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    # `sellable` stock (the sum is on_hand) or `damaged` (the sum is the damaged count).
+    stock: Mapped[str] = mapped_column(String(8), default="sellable")
+    return_id: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(Timestamp, server_default=func.now())
 
 
@@ -95,6 +99,14 @@ class OrderRecord(Base):
     version: Mapped[int] = mapped_column(Integer, default=0)  # seq of the last history row applied
     created_at: Mapped[datetime] = mapped_column(Timestamp)
     updated_at: Mapped[datetime] = mapped_column(Timestamp)
+    # An exchange's or reship's order: the order it replaces, and the return or claim that
+    # placed it (unique: one per return). `awaits_return`: an advance exchange, captured once
+    # its return arrives or expires.
+    exchange_for: Mapped[str | None] = mapped_column(ForeignKey("orders.id"), default=None)
+    placed_by_return: Mapped[str | None] = mapped_column(
+        ForeignKey("returns.id", use_alter=True), default=None
+    )
+    awaits_return: Mapped[bool] = mapped_column(default=False)
 
     lines: Mapped[list["OrderLineRecord"]] = relationship(
         order_by="OrderLineRecord.line_no", lazy="raise"
@@ -109,6 +121,12 @@ class OrderRecord(Base):
     )
     refunds: Mapped[list["RefundRecord"]] = relationship(
         order_by="RefundRecord.created_at", lazy="raise"
+    )
+    returns: Mapped[list["ReturnRecord"]] = relationship(
+        order_by="ReturnRecord.created_at",
+        lazy="raise",
+        primaryjoin="OrderRecord.id == ReturnRecord.order_id",
+        foreign_keys="ReturnRecord.order_id",
     )
 
 
@@ -233,6 +251,12 @@ from db.money_models import (  # noqa: E402
     StoreCreditEntryRecord,
     TaxRateRecord,
 )
+from db.return_models import (  # noqa: E402
+    ReturnHistoryRecord,
+    ReturnLineRecord,
+    ReturnReceiptRecord,
+    ReturnRecord,
+)
 
 __all__ = [
     "DocumentCounterRecord",
@@ -242,6 +266,10 @@ __all__ = [
     "PaymentRecord",
     "PaymentTransactionRecord",
     "RefundRecord",
+    "ReturnHistoryRecord",
+    "ReturnLineRecord",
+    "ReturnReceiptRecord",
+    "ReturnRecord",
     "StoreCreditAccountRecord",
     "StoreCreditEntryRecord",
     "TaxRateRecord",

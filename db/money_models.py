@@ -76,6 +76,7 @@ class RefundRecord(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(255), default=None)
     request_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(Timestamp)
+    return_id: Mapped[str | None] = mapped_column(String(64), default=None)  # a return's or claim's
     completed_at: Mapped[datetime | None] = mapped_column(Timestamp, default=None)
 
 

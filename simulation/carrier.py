@@ -55,6 +55,35 @@ class SimulatedCarrier:
                 .values(status="voided")
             )
 
+    async def create_return_label(self, return_id: str) -> Shipment:
+        """A return label, kept beside the order labels under `return-{id}`; never delivered
+        by the simulation (the warehouse receives the parcel)."""
+        await self._config.call("create return label")
+        key = return_label_key(return_id)
+        async with self._sessions.begin() as session:
+            await session.execute(
+                insert(SimShipmentRecord)
+                .values(
+                    order_id=key,
+                    shipment_id=str(uuid4()),
+                    carrier=CARRIER,
+                    tracking_number=f"SR{secrets.randbelow(10**12):012d}",
+                    status="issued",
+                    deliver_at=datetime.max.replace(tzinfo=UTC),
+                )
+                .on_conflict_do_nothing()
+            )
+            label = await session.get_one(SimShipmentRecord, key)
+        return Shipment(
+            shipment_id=label.shipment_id,
+            carrier=label.carrier,
+            tracking_number=label.tracking_number,
+            status=label.status,
+        )
+
+    async def void_return_label(self, return_id: str) -> None:
+        await self.void_shipment(return_label_key(return_id))
+
     async def track(self, shipment_id: str) -> Tracking:
         async with self._sessions.begin() as session:
             label = await session.scalar(
@@ -66,3 +95,8 @@ class SimulatedCarrier:
                 label.status = "delivered"
                 return Tracking(delivered=True)
             return Tracking(delivered=False, expected_at=label.deliver_at)
+
+
+def return_label_key(return_id: str) -> str:
+    """Where the simulation keeps a return's label (its order labels are keyed by order id)."""
+    return f"return-{return_id}"

@@ -21,6 +21,8 @@ SKUS = SearchAttributeKey.for_keyword_list("Skus")
 # with `OrderId = "…"` (workflows/money_contracts.py).
 REFUND_STATUS = SearchAttributeKey.for_keyword("RefundStatus")
 ORDER_ID = SearchAttributeKey.for_keyword("OrderId")
+# The return workflows' (workflows/return_contracts.py): `ReturnStatus = "awaiting_receipt"`.
+RETURN_STATUS = SearchAttributeKey.for_keyword("ReturnStatus")
 AnyKey = (
     SearchAttributeKey[str]
     | SearchAttributeKey[bool]
@@ -35,6 +37,7 @@ SEARCH_ATTRIBUTES: tuple[AnyKey, ...] = (
     SKUS,
     REFUND_STATUS,
     ORDER_ID,
+    RETURN_STATUS,
 )
 
 
@@ -100,6 +103,9 @@ class OrderInput:
     delivery_window_s: float = 30 * 24 * 3600
     payment_review_above: int | None = None  # a larger total is held for payment_review
     store_credit: int = 0  # of the total, paid with the customer's store credit; the card: the rest
+    # An advance exchange: shipped before its return arrives; captured (and invoiced) once the
+    # return's workflow signals `return_settled` with how much the returned goods cover.
+    awaits_return: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -399,3 +405,9 @@ class ActivityName(StrEnum):
     REFUND_PAYMENT = "refund_payment"
     COMPLETE_REFUND = "complete_refund"
     FAIL_REFUND = "fail_refund"
+    RECORD_RETURN_STATUS = "record_return_status"
+    CREATE_RETURN_LABEL = "create_return_label"
+    VOID_RETURN_LABEL = "void_return_label"
+    RECEIVE_RETURN_UNITS = "receive_return_units"
+    RESOLVE_RETURN = "resolve_return"
+    SETTLE_RETURN = "settle_return"

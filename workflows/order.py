@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():  # deterministic modules only: no
         SupportAnswer,
     )
     from workflows.progress import OrderProgress
+    from workflows.return_contracts import ReturnSettled
     from workflows.saga import Saga
     from workflows.stopping import (
         OrderStopped,
@@ -60,6 +61,7 @@ class OrderWorkflow:
         self._support = SupportActions(progress, self._timeline, self._lock)
         self._saga = Saga(lambda undo: steps.undo(undo, input.order_id))
         self._retry_now = False
+        self._return_settled: ReturnSettled | None = None  # an advance exchange's return ended
 
     @workflow.run
     async def run(self, input: OrderInput) -> OrderResult:
@@ -75,6 +77,8 @@ class OrderWorkflow:
             # The goods left: only the money can go back.
             self._saga.keep_only(A.VOID_PAYMENT, A.RELEASE_STORE_CREDIT)
             await self._timeline.advance(S.SHIPPED, shipment=shipment)
+            if input.awaits_return:  # an advance exchange: paid once its return ends
+                return await self._await_delivery(shipment, settle=True)
             await self._step("payment_capture", self._capture)
             self._saga.forget()  # paid and shipped: nothing left to undo
             if workflow.patched("invoice-at-capture"):
@@ -137,6 +141,11 @@ class OrderWorkflow:
         wanted = {line.sku for line in self._progress.order.lines}
         relevant = not change.skus or bool(wanted & set(change.skus))
         self._progress.stock_changed = self._progress.stock_changed or relevant
+
+    @workflow.signal
+    def return_settled(self, settled: ReturnSettled) -> None:
+        """An advance exchange's return ended: `covered` of the total is paid by what came back."""
+        self._return_settled = settled
 
     @workflow.query
     def status(self) -> OrderState:
@@ -231,13 +240,31 @@ class OrderWorkflow:
     async def _invoice(self) -> None:
         await steps.issue_invoice(self._progress.order)  # also redeems the held credit
 
-    async def _await_delivery(self, shipment: Shipment) -> OrderResult:
+    async def _await_delivery(self, shipment: Shipment, settle: bool = False) -> OrderResult:
         self._timeline.wait_for(f"delivery of {shipment.tracking_number} by {shipment.carrier}")
         delivered = await steps.await_delivery(self._progress.order, shipment)
-        if not delivered:
-            return await self._finish(S.COMPLETED, "delivery_unconfirmed")
-        await self._timeline.advance(S.DELIVERED, shipment=steps.delivered(shipment))
-        return await self._finish(S.COMPLETED)
+        if delivered:
+            await self._timeline.advance(S.DELIVERED, shipment=steps.delivered(shipment))
+        if settle:
+            await self._settle_with_return()
+        return await self._finish(S.COMPLETED, None if delivered else "delivery_unconfirmed")
+
+    async def _settle_with_return(self) -> None:
+        """Wait for the exchange's return to end, then capture what its goods do not cover (the
+        rest of the authorization is released) and invoice: the covered part as store credit."""
+        self._timeline.wait_for("the return this exchange replaces: its arrival pays for it")
+        await workflow.wait_condition(lambda: self._return_settled is not None)
+        self._timeline.wait_for(None)
+        settled = self._return_settled
+        assert settled is not None
+        order = self._progress.order
+        rest = steps.card_amount(order) - settled.covered
+        if rest > 0:
+            await steps.capture(order, rest)
+        else:
+            await steps.undo(A.VOID_PAYMENT, order.order_id)
+        self._saga.forget()
+        await self._invoice()
 
     async def _step(
         self,

@@ -218,9 +218,12 @@ async def ship(order: OrderInput) -> Shipment:
     return shipment
 
 
-async def capture(order: OrderInput) -> None:
+async def capture(order: OrderInput, amount: int | None = None) -> None:
+    """Capture the card's part of the total (or `amount` of it: an advance exchange's rest)."""
     request = CapturePaymentInput(
-        order_id=order.order_id, amount=card_amount(order), currency=order.currency
+        order_id=order.order_id,
+        amount=card_amount(order) if amount is None else amount,
+        currency=order.currency,
     )
     money = format_money(request.amount, order.currency)
     await _call(A.CAPTURE_PAYMENT, request, PaymentResult, f"Capture {money}", outside=True)

@@ -12,7 +12,7 @@ REPO = Path(__file__).resolve().parents[2]
 EXPECTED = [f"{key.name}={cli_type(key)}" for key in SEARCH_ATTRIBUTES]
 
 
-def test_the_workflows_publish_status_customer_hold_total_skus_and_the_refunds() -> None:
+def test_the_workflows_publish_status_customer_hold_total_skus_refunds_and_returns() -> None:
     assert EXPECTED == [
         "OrderStatus=Keyword",
         "CustomerId=Keyword",
@@ -21,6 +21,7 @@ def test_the_workflows_publish_status_customer_hold_total_skus_and_the_refunds()
         "Skus=KeywordList",
         "RefundStatus=Keyword",
         "OrderId=Keyword",
+        "ReturnStatus=Keyword",
     ]
 
 
