@@ -22,8 +22,20 @@ from workflows.contracts import (
     WarehouseResult,
 )
 from workflows.money_contracts import CompleteRefundResult, InvoiceResult
+from workflows.return_contracts import (
+    ReceiveUnitsResult,
+    RecordReturnStatusInput,
+    ResolveReturnResult,
+    ReturnLabel,
+    ReturnSettled,
+)
 
-RECORDERS: dict[str, type] = {"record_status": RecordStatusInput, "record_audit": RecordAuditInput}
+RECORDERS: dict[str, type] = {
+    "record_status": RecordStatusInput,
+    "record_audit": RecordAuditInput,
+    "record_return_status": RecordReturnStatusInput,
+}
+RETURN_LABEL = ReturnLabel(carrier="SimPost", tracking_number="SR1", shipment_id="rshp-1")
 SHIPMENT = Shipment(
     shipment_id="shp-1", carrier="SimPost", tracking_number="SP1", status="in_transit"
 )
@@ -42,6 +54,9 @@ class FakeWorld:
     audits: list[RecordAuditInput] = field(default_factory=list)
     short_change: list[list[str]] = field(default_factory=list)  # change_reservation answers
     args: dict[str, list[Any]] = field(default_factory=dict)  # each call's argument, as JSON
+    return_records: list[RecordReturnStatusInput] = field(default_factory=list)
+    resolved: ResolveReturnResult = field(default_factory=ResolveReturnResult)  # resolve_return's
+    covered: int = 0  # what settle_return answers the returned goods cover
 
     def decline_payment(self) -> None:
         self.fail["authorize_payment"] = ApplicationError(
@@ -54,6 +69,10 @@ class FakeWorld:
     @property
     def statuses(self) -> list[str]:
         return [record.entry.status.value for record in self.records]
+
+    @property
+    def return_statuses(self) -> list[str]:
+        return [record.entry.status.value for record in self.return_records]
 
     def activities(self) -> list[Callable[..., Any]]:
         answers: dict[str, Callable[[Any], Any]] = {
@@ -74,10 +93,17 @@ class FakeWorld:
             "issue_invoice": lambda _: InvoiceResult(number="INV-2026-000001"),
             "refund_payment": lambda _: PaymentResult(payment_id="ref-1"),
             "complete_refund": lambda _: CompleteRefundResult(credit_note="CN-2026-000001"),
+            "record_return_status": self.return_records.append,
+            "create_return_label": lambda _: RETURN_LABEL,
+            "receive_return_units": lambda _: ReceiveUnitsResult(),
+            "resolve_return": lambda _: self.resolved,
+            "settle_return": lambda arg: ReturnSettled(
+                return_id=arg["return_id"], covered=self.covered
+            ),
         }
         no_answer = ["release_stock", "ship_stock", "void_payment", "cancel_pick", "cancel_pack"]
         no_answer += ["void_shipment", "confirm_delivery", "hold_store_credit"]
-        no_answer += ["release_store_credit", "fail_refund"]
+        no_answer += ["release_store_credit", "fail_refund", "void_return_label"]
         answers |= {name: lambda _: None for name in no_answer}
         return [self._fake(name, answer) for name, answer in answers.items()]
 
