@@ -21,6 +21,13 @@ from tests.harness.binaries import TEMPORAL_CLI
 from tests.harness.fakes import FakeWorld
 from tests.harness.keys import payload_converter
 from tests.harness.order_runs import Handle, wait_for_status
+from tests.harness.return_runs import (
+    ReturnHandle,
+    make_return_input,
+    return_worker,
+    start_return,
+    wait_for_return,
+)
 from workflows.contracts import (
     SEARCH_ATTRIBUTES,
     CancelRequest,
@@ -33,6 +40,16 @@ from workflows.contracts import (
 from workflows.money_contracts import MoneyError, RefundInput, RefundMethod, refund_workflow_id
 from workflows.order import OrderWorkflow
 from workflows.refund import RefundWorkflow
+from workflows.return_contracts import (
+    Condition,
+    ReceivedLine,
+    ReceiveRequest,
+    Resolution,
+    ResolveReturnResult,
+    ReturnDecision,
+    ReturnStatus,
+)
+from workflows.returns import ReturnWorkflow
 
 HERE = Path(__file__).parent / "histories"
 
@@ -74,6 +91,71 @@ async def main(label: str) -> None:
         await record_refund(
             env, f"refund_declined-{label}", _refusing(), RefundMethod.ORIGINAL_PAYMENT
         )
+        await record_returns(env, label)
+
+
+ReturnAct = Callable[[ReturnHandle, FakeWorld], Awaitable[None]]
+SUPPORT = ReturnDecision(request_id="req-1", requested_by="user:agent", reason="ok")
+
+
+async def record_returns(env: WorkflowEnvironment, label: str) -> None:
+    """A return received and refunded, declined, cancelled, expired; and an advance exchange
+    (its return and its replacement order, which the return signals)."""
+    await record_return(env, f"return_received-{label}", _receive_all)
+    await record_return(env, f"return_declined-{label}", _decline, auto_approve=False)
+    await record_return(env, f"return_cancelled-{label}", _cancel_return)
+    await record_return(env, f"return_expired-{label}", None, receive_window_s=1.0)
+    world = FakeWorld(covered=1000)
+    replacement = make_order_input(order_id=f"replay-advance_exchange-{label}", awaits_return=True)
+    world.resolved = ResolveReturnResult(exchange_order_id=replacement.order_id)
+    async with return_worker(env, world) as queue:
+        order = await env.client.start_workflow(
+            OrderWorkflow.run, replacement, id=order_workflow_id(replacement.order_id),
+            task_queue=queue,
+        )  # fmt: skip
+        input = make_return_input(
+            return_id=f"replay-return_advance-{label}", resolution=Resolution.EXCHANGE,
+            advance=True,
+        )  # fmt: skip
+        handle = await start_return(env, queue, input)
+        await _receive_all(handle, world)
+        await handle.result()
+        await order.result()
+        (HERE / f"return_advance-{label}.json").write_text((await handle.fetch_history()).to_json())
+        history = await order.fetch_history()
+    (HERE / f"advance_exchange-{label}.json").write_text(history.to_json())
+
+
+async def record_return(
+    env: WorkflowEnvironment, name: str, act: ReturnAct | None, **input: Any
+) -> None:
+    world = FakeWorld()
+    async with return_worker(env, world) as queue:
+        handle = await start_return(
+            env, queue, make_return_input(return_id=f"replay-{name}", **input)
+        )
+        if act is not None:
+            await act(handle, world)
+        await handle.result()
+        history = await handle.fetch_history()
+    (HERE / f"{name}.json").write_text(history.to_json())
+
+
+async def _receive_all(handle: ReturnHandle, world: FakeWorld) -> None:
+    await wait_for_return(world, ReturnStatus.AWAITING_RECEIPT)
+    lines = [ReceivedLine(sku="SKU-RED-M", quantity=2, condition=Condition.RESELLABLE)]
+    receipt = ReceiveRequest(request_id="rcv-1", requested_by="user:warehouse", lines=lines)
+    await handle.execute_update(ReturnWorkflow.receive, receipt)
+
+
+async def _decline(handle: ReturnHandle, world: FakeWorld) -> None:
+    del world
+    await handle.execute_update(ReturnWorkflow.decline, SUPPORT)
+
+
+async def _cancel_return(handle: ReturnHandle, world: FakeWorld) -> None:
+    await wait_for_return(world, ReturnStatus.AWAITING_RECEIPT)
+    await handle.execute_update(ReturnWorkflow.cancel, SUPPORT)
 
 
 async def record_refund(

@@ -9,6 +9,7 @@ from temporalio.worker import Replayer
 from tests.harness.keys import payload_converter
 from workflows.order import OrderWorkflow
 from workflows.refund import RefundWorkflow
+from workflows.returns import ReturnWorkflow
 
 HISTORIES = {
     path.stem: path.read_text() for path in (Path(__file__).parent / "histories").glob("*.json")
@@ -20,7 +21,13 @@ async def test_recorded_history_replays_on_current_code(name: str) -> None:
     history = WorkflowHistory.from_json(f"order-{name}", HISTORIES[name])
 
     # The histories before encryption are plaintext: the codec passes them through.
-    workflow = RefundWorkflow if name.startswith("refund_") else OrderWorkflow
+    workflow = (
+        RefundWorkflow
+        if name.startswith("refund_")
+        else ReturnWorkflow
+        if name.startswith("return_")
+        else OrderWorkflow
+    )
     replayer = Replayer(workflows=[workflow], data_converter=payload_converter())
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
 
@@ -40,5 +47,19 @@ def test_every_scenario_is_recorded_for_every_version() -> None:
         }
         | {f"refund_declined-{v}" for v in versions if int(v[1:]) >= 5}
     )
-    assert {f"{s}-{v}" for s in scenarios for v in versions} | support | money == set(HISTORIES)
-    assert {"v1", "v2", "v4", "v5"} <= versions
+    returns = {  # since returns exist
+        f"{s}-{v}"
+        for s in (
+            "return_received",
+            "return_declined",
+            "return_cancelled",
+            "return_expired",
+            "return_advance",
+            "advance_exchange",
+        )
+        for v in versions
+        if int(v[1:]) >= 6
+    }
+    expected = {f"{s}-{v}" for s in scenarios for v in versions} | support | money | returns
+    assert expected == set(HISTORIES)
+    assert {"v1", "v2", "v4", "v5", "v6"} <= versions

@@ -26,7 +26,8 @@ async def test_approved_automatically_then_expired_with_the_label_voided(
     assert world.return_statuses == ["approved", "awaiting_receipt", "expired"]
     assert world.calls == ["create_return_label", "void_return_label"]
     [awaiting] = [r for r in world.return_records if r.entry.status is S.AWAITING_RECEIPT]
-    assert awaiting.label is not None and awaiting.label.tracking_number == "SR1"
+    assert awaiting.label is not None
+    assert awaiting.label.tracking_number == "SR1"
     assert awaiting.receive_by is not None
     assert (awaiting.receive_by - awaiting.entry.at).days == 14
     assert "resolve_return" not in world.calls  # nothing arrived: no money moves
@@ -44,7 +45,8 @@ async def test_waiting_for_support_a_manual_return_stays_requested(
 
     assert world.return_statuses == []
     assert "create_return_label" not in world.calls
-    assert described.status is not None and described.status.name == "RUNNING"
+    assert described.status is not None
+    assert described.status.name == "RUNNING"
     await handle.terminate("test over")
 
 
