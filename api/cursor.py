@@ -1,31 +1,51 @@
-"""Opaque page cursors: the keyset of the last order shown, as URL-safe base64 JSON."""
+"""Opaque page cursors: the keyset of the last order (or return) shown, as URL-safe base64 JSON."""
 
 import base64
 import binascii
 import json
 from datetime import datetime
 
+from db import returns
 from db.orders import PagePosition
 
 
 class BadCursor(ValueError):
-    """The cursor was not made by `encode_cursor`."""
+    """The cursor was not made by `encode_cursor` (or `encode_return_cursor`)."""
 
 
 def encode_cursor(position: PagePosition) -> str:
     """The cursor of the page after `position`."""
-    raw = json.dumps({"c": position.created_at.isoformat(), "i": position.order_id})
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    return _encode(position.created_at, position.order_id)
 
 
 def decode_cursor(cursor: str) -> PagePosition:
     """The position a cursor stands for; BadCursor for anything else."""
+    created_at, order_id = _decode(cursor)
+    return PagePosition(created_at=created_at, order_id=order_id)
+
+
+def encode_return_cursor(position: returns.PagePosition) -> str:
+    """The cursor of the page of returns after `position`."""
+    return _encode(position.created_at, position.return_id)
+
+
+def decode_return_cursor(cursor: str) -> returns.PagePosition:
+    created_at, return_id = _decode(cursor)
+    return returns.PagePosition(created_at=created_at, return_id=return_id)
+
+
+def _encode(created_at: datetime, row_id: str) -> str:
+    raw = json.dumps({"c": created_at.isoformat(), "i": row_id})
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str) -> tuple[datetime, str]:
     try:
         raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         created_at = datetime.fromisoformat(raw["c"])
-        order_id = raw["i"]
+        row_id = raw["i"]
     except (binascii.Error, UnicodeDecodeError, ValueError, KeyError, TypeError) as err:
         raise BadCursor(cursor) from err
-    if created_at.tzinfo is None or not isinstance(order_id, str):
+    if created_at.tzinfo is None or not isinstance(row_id, str):
         raise BadCursor(cursor)
-    return PagePosition(created_at=created_at, order_id=order_id)
+    return created_at, row_id

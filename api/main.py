@@ -13,12 +13,14 @@ from api.errors import install_error_handlers
 from api.routes import (
     accounting,
     api_keys,
+    claims,
     codec,
     health,
     inventory,
     invoices,
     orders,
     refunds,
+    returns,
     store_credit,
     support,
 )
@@ -59,8 +61,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    routers = (orders, support, refunds, invoices, store_credit, inventory, accounting)
-    for module in (*routers, api_keys, health, codec):
+    money = (refunds, returns, claims, invoices, store_credit, accounting)
+    for module in (orders, support, *money, inventory, api_keys, health, codec):
         app.include_router(module.router)
     console.install(app)  # its routes, login redirects, 403 pages, security headers
     app.add_middleware(codec.CodecCors)  # CORS for the Temporal UI, on /codec/ only

@@ -21,12 +21,14 @@ from db.models import (
     OrderLineRecord,
     OrderRecord,
     PaymentRecord,
+    ReturnRecord,
     ShipmentRecord,
 )
 from db.payments import new_payment
 from money.tax import parse_rate, rate_text
 from workflows import contracts as c
 from workflows.contracts import OrderStatus
+from workflows.return_contracts import ReturnKind
 from workflows.rules import order_total
 
 
@@ -79,6 +81,7 @@ def to_order_record(
         payment=new_payment(order_id, body.currency, store_credit),
         documents=[],
         refunds=[],
+        returns=[],
     )
 
 
@@ -86,7 +89,9 @@ def to_order_record(
 
 
 def to_order_public(order: OrderRecord) -> http.OrderPublic:
-    """The HTTP view of a stored order (lines, history and shipments must be loaded)."""
+    """The HTTP view of a stored order (its relationships must be loaded, returns with their
+    lines: db/orders.py loads them all)."""
+    returned = _returned_units(order)
     return http.OrderPublic(
         id=order.id,
         status=OrderStatus(order.status),
@@ -97,11 +102,12 @@ def to_order_public(order: OrderRecord) -> http.OrderPublic:
         ),
         shipping_address=to_address_public(order.shipping_address),
         lines=[
-            http.Line(
+            http.LinePublic(
                 sku=line.sku,
                 quantity=line.quantity,
                 unit_price=line.unit_price,
                 tax_rate=None if line.tax_rate is None else rate_text(line.tax_rate),
+                returned=returned.get(line.sku, 0),
             )
             for line in order.lines
         ],
@@ -122,7 +128,25 @@ def to_order_public(order: OrderRecord) -> http.OrderPublic:
             http.RefundSummary(id=r.id, status=r.status, amount=r.amount, method=r.method)
             for r in order.refunds
         ],
+        returns=[_summary(r) for r in order.returns if r.kind == ReturnKind.RETURN],
+        claims=[_summary(r) for r in order.returns if r.kind == ReturnKind.CLAIM],
+        exchange_for=order.exchange_for,
+        placed_by_return=order.placed_by_return,
     )
+
+
+def _returned_units(order: OrderRecord) -> dict[str, int]:
+    """Units per SKU the order's returns received back (claims bring nothing back)."""
+    units: dict[str, int] = {}
+    for ret in order.returns:
+        if ret.kind == ReturnKind.RETURN:
+            for line in ret.lines:
+                units[line.sku] = units.get(line.sku, 0) + line.resellable + line.damaged
+    return units
+
+
+def _summary(ret: ReturnRecord) -> http.ReturnSummary:
+    return http.ReturnSummary.model_validate({"id": ret.id, "status": ret.status})
 
 
 def to_payment_public(payment: PaymentRecord) -> http.PaymentPublic:
@@ -169,6 +193,7 @@ def to_stock_public(item: InventoryRecord) -> http.StockPublic:
         on_hand=item.on_hand,
         reserved=item.reserved,
         available=item.on_hand - item.reserved,
+        damaged=item.damaged or 0,  # None on a row not yet flushed
     )
 
 

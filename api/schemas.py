@@ -27,6 +27,11 @@ OrderStatusName = Literal[
 ]
 HoldReason = Literal["fraud_review", "address_verification", "payment_review", "customer_request"]
 SupportActionName = Literal["change", "hold", "release", "cancel"]
+ReturnAuditActionName = Literal[
+    "return_request", "return_approve", "return_decline", "return_receive", "return_cancel", "claim"
+]
+# An audit row's action: a support action on the order, or one on its returns and claims.
+AuditActionName = Literal[SupportActionName, ReturnAuditActionName]
 AuditOutcomeName = Literal["accepted", "refused"]
 
 Text = Annotated[str, Field(min_length=1, max_length=200)]
@@ -100,6 +105,16 @@ class Line(Strict):
     tax_rate: TaxRate | None = None  # unset: the shipping country's standard rate
 
 
+class LinePublic(BaseModel):
+    """An order line as shown: `returned` counts the units its returns received back."""
+
+    sku: str
+    quantity: int
+    unit_price: int
+    tax_rate: str | None
+    returned: int = 0
+
+
 class Payment(Strict):
     """A card token, store credit (minor units of the order's currency), or both."""
 
@@ -166,6 +181,25 @@ class RefundSummary(BaseModel):
     method: RefundMethodName
 
 
+ReturnStatusName = Literal[
+    "requested",
+    "approved",
+    "declined",
+    "awaiting_receipt",
+    "received",
+    "completed",
+    "expired",
+    "cancelled",
+]
+
+
+class ReturnSummary(BaseModel):
+    """A return or claim of the order: `GET /v1/returns/{id}` or `/v1/claims/{id}` has it all."""
+
+    id: str
+    status: ReturnStatusName
+
+
 class OrderPublic(BaseModel):
     """An order as the read model shows it."""
 
@@ -175,7 +209,7 @@ class OrderPublic(BaseModel):
     channel: str
     customer: Customer
     shipping_address: Address
-    lines: list[Line]
+    lines: list[LinePublic]
     currency: str
     total: int
     shipments: list[ShipmentPublic]
@@ -185,6 +219,10 @@ class OrderPublic(BaseModel):
     payment: PaymentPublic | None  # null: placed before the OMS kept payment records
     invoices: list[DocumentSummary]  # invoices and credit notes, in issue order
     refunds: list[RefundSummary]
+    returns: list[ReturnSummary] = []
+    claims: list[ReturnSummary] = []
+    exchange_for: str | None = None  # an exchange's or reship's order: the order it replaces
+    placed_by_return: str | None = None  # ... and the return or claim that placed it
 
 
 class OrdersPublic(BaseModel):
@@ -245,7 +283,7 @@ class AuditPublic(BaseModel):
 
     id: int
     at: UtcDatetime
-    action: SupportActionName
+    action: AuditActionName
     requested_by: str  # the authenticated caller: `key:<name>` or `user:<name>`
     label: str | None  # the body's `requested_by`, as the caller named the agent
     request: dict[str, object]
@@ -273,6 +311,7 @@ class StockPublic(BaseModel):
     on_hand: int
     reserved: int
     available: int
+    damaged: int = 0  # returned broken: written off, never sellable
 
 
 class HealthPublic(BaseModel):

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.ledger_invariants import LEDGER_CHECKS
 from db.money_invariants import MONEY_CHECKS
+from db.return_invariants import RETURN_CHECKS, returns_not_terminal
 from db.session import SessionFactory, create_engine, create_session_factory
 from db.violations import Check, Invariant, Violation
 from db.violations import scoped_sql as _sql
@@ -43,15 +44,20 @@ _AT_MOST_ONE = (
     ("book-out movement", "stock_movements", "sku", "reason = 'shipment'"),
 )
 
+# on_hand is the sum of the `sellable` movements, the damaged count that of the `damaged` ones.
 _SKU_BOOKS = _sql("""
-    WITH i AS (SELECT sku AS c, on_hand, reserved FROM inventory_items),
+    WITH i AS (SELECT sku AS c, on_hand, reserved, damaged FROM inventory_items),
     r AS (SELECT sku AS c, sum(quantity) AS held FROM reservations
           WHERE status = 'open' GROUP BY c),
-    m AS (SELECT sku AS c, sum(delta) AS moved FROM stock_movements GROUP BY c)
-    SELECT c AS sku, on_hand, reserved, coalesce(held, 0) AS held, coalesce(moved, 0) AS moved
+    m AS (SELECT sku AS c, sum(delta) FILTER (WHERE stock = 'sellable') AS moved,
+                 sum(delta) FILTER (WHERE stock = 'damaged') AS written_off
+          FROM stock_movements GROUP BY c)
+    SELECT c AS sku, on_hand, reserved, coalesce(held, 0) AS held, coalesce(moved, 0) AS moved,
+           damaged, coalesce(written_off, 0) AS written_off
     FROM i LEFT JOIN r USING (c) LEFT JOIN m USING (c)
     WHERE {skus} AND NOT (0 <= reserved AND reserved <= on_hand
-                          AND reserved = coalesce(held, 0) AND on_hand = coalesce(moved, 0))
+                          AND reserved = coalesce(held, 0) AND on_hand = coalesce(moved, 0)
+                          AND damaged = coalesce(written_off, 0))
     ORDER BY c""")
 
 # Book-outs per (order, SKU) against the reservation they took: a full join, so a movement
@@ -85,13 +91,13 @@ _FACTS = """
     shp AS (SELECT order_id AS c, count(*) AS shipments FROM shipments GROUP BY c),
     wh AS (SELECT order_id AS c, count(*) FILTER (WHERE status <> 'cancelled') AS live_tasks
            FROM sim_warehouse_tasks GROUP BY c)
-    SELECT c AS id, total, store_credit, coalesce(auths, 0) AS auths,
+    SELECT c AS id, total, store_credit, awaits_return, coalesce(auths, 0) AS auths,
            coalesce(captures, 0) AS captures, coalesce(voids, 0) AS voids,
            coalesce(captured, 0) AS captured, coalesce(open, 0) AS open,
            coalesce(shipped, 0) AS shipped, coalesce(all_shipped, FALSE) AS all_shipped,
            coalesce(labels, 0) AS labels, coalesce(live_labels, 0) AS live_labels,
            coalesce(shipments, 0) AS shipments, coalesce(live_tasks, 0) AS live_tasks
-    FROM (SELECT id AS c, total, store_credit, status FROM orders) AS o
+    FROM (SELECT id AS c, total, store_credit, awaits_return, status FROM orders) AS o
     LEFT JOIN pay USING (c) LEFT JOIN res USING (c) LEFT JOIN lin USING (c)
     LEFT JOIN lab USING (c) LEFT JOIN shp USING (c) LEFT JOIN wh USING (c)
     WHERE {orders} AND status IN """
@@ -144,6 +150,9 @@ async def _sku_books(session: AsyncSession, ids: list[str] | None) -> list[Viola
             for is_broken, kind, against in broken
             if is_broken
         ]
+        if r.damaged != r.written_off:
+            message = f"SKU {r.sku}: damaged {r.damaged}, {r.written_off} in damaged movements"
+            found.append(Violation(kind=Invariant.DAMAGED_MISMATCH, subject=r.sku, message=message))
     return found
 
 
@@ -166,6 +175,7 @@ class _Facts:
     id: str
     total: int
     store_credit: int
+    awaits_return: bool
     auths: int
     captures: int
     voids: int
@@ -181,15 +191,18 @@ class _Facts:
 
 def _completed_gaps(o: _Facts) -> list[str]:
     """What a completed order lacks: one authorization and one capture of what the card pays
-    (its total less its store credit; none at all when credit pays it all), one shipment."""
+    (its total less its store credit; none at all when credit pays it all), one shipment. An
+    advance exchange's card was authorized for its whole total before its return paid part of
+    it: voided when the return paid it all."""
     card = o.total - o.store_credit
     calls = 1 if card else 0
+    auths = 1 if o.awaits_return and o.total else calls
     less = f" less {o.store_credit} store credit" if o.store_credit else ""
     gaps = [
-        f"{o.auths} authorizations" if o.auths != calls else "",
+        f"{o.auths} authorizations" if o.auths != auths else "",
         f"{o.captures} captures" if o.captures != calls else "",
         f"captured {o.captured} of a {o.total} total{less}" if o.captured != card else "",
-        f"{o.voids} voids" if o.voids else "",
+        f"{o.voids} voids" if o.voids != auths - calls else "",
         f"{o.labels} labels" if o.labels != 1 else "",
         f"{o.shipments} shipments" if o.shipments != 1 else "",
         "" if o.all_shipped else "its lines not all reserved and shipped",
@@ -233,9 +246,9 @@ async def check(
     """Every broken invariant among `order_ids` (and their SKUs), or everywhere; [] when sound."""
     ids = None if order_ids is None else list(order_ids)
     checks: list[Check] = [_duplicates, _sku_books, _book_outs, _outcomes, *MONEY_CHECKS]
-    checks += LEDGER_CHECKS
+    checks += [*LEDGER_CHECKS, *RETURN_CHECKS]
     if require_terminal:
-        checks.insert(0, _not_terminal)
+        checks[:0] = [_not_terminal, returns_not_terminal]
     async with sessions() as session:
         return [violation for one in checks for violation in await one(session, ids)]
 
@@ -265,7 +278,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m db.invariants", description=__doc__)
     parser.add_argument("--database-url", default=default_url(get_settings()))
     parser.add_argument(
-        "--require-terminal", action="store_true", help="also require every order to be finished"
+        "--require-terminal",
+        action="store_true",
+        help="also require every order, return and claim to be finished",
     )
     args = parser.parse_args(argv)
     return asyncio.run(run(args.database_url, args.require_terminal))

@@ -8,7 +8,7 @@ from sqlalchemy import Select, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
-from db.models import OrderLineRecord, OrderRecord
+from db.models import OrderLineRecord, OrderRecord, ReturnRecord
 from workflows.contracts import OrderStatus
 
 # selectinload: one `WHERE order_id IN (...)` query per relationship for a whole page, never N+1.
@@ -19,6 +19,7 @@ _DETAILS = (
     joinedload(OrderRecord.payment),  # one row per order: joined, not a query of its own
     selectinload(OrderRecord.documents),
     selectinload(OrderRecord.refunds),
+    selectinload(OrderRecord.returns).selectinload(ReturnRecord.lines),  # a line's `returned`
 )
 
 

@@ -47,12 +47,14 @@ class PagePosition:
 
 async def lock_order(session: AsyncSession, order_id: str) -> OrderRecord | None:
     """The order with its lines and history, its row locked: requests for the same order wait
-    for each other, so two returns can never together exceed what was shipped."""
+    for each other, so two returns can never together exceed what was shipped. FOR NO KEY
+    UPDATE: rows that merely reference the order (a credit note, a refund) are not blocked, so
+    a refund's transaction holding the payment's lock never deadlocks with a claim."""
     query = (
         select(OrderRecord)
         .where(OrderRecord.id == order_id)
         .options(selectinload(OrderRecord.lines), selectinload(OrderRecord.history))
-        .with_for_update(of=OrderRecord)
+        .with_for_update(of=OrderRecord, key_share=True)
     )
     found: OrderRecord | None = (await session.scalars(query)).one_or_none()
     return found
@@ -139,9 +141,13 @@ async def page(
     limit: int,
     after: PagePosition | None,
     kind: ReturnKind = ReturnKind.RETURN,
+    channel: str | None = None,
 ) -> Sequence[ReturnRecord]:
-    """Newest first, up to `limit` after `after` (keyset on (created_at, id))."""
+    """Newest first, up to `limit` after `after` (keyset on (created_at, id)); `channel`: only
+    that channel's (a storefront's page)."""
     query = select(ReturnRecord).where(ReturnRecord.kind == kind.value).options(*_DETAILS)
+    if channel is not None:
+        query = query.where(ReturnRecord.channel == channel)
     if status is not None:
         query = query.where(ReturnRecord.status == status)
     if after is not None:

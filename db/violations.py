@@ -1,12 +1,14 @@
 """What an invariant check reports, and the scope its queries share.
 
 A module of its own so that db/invariants.py (which runs every check) and the modules holding
-some of them (db/money_invariants.py) can both import it without importing each other.
+some of them (db/money_invariants.py, db/return_invariants.py, …) can both import it without
+importing each other.
 """
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Protocol
 
 from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,12 +32,18 @@ class Invariant(StrEnum):
     CREDIT_HELD_BY_TERMINAL_ORDER = "credit_held_by_terminal_order"
     DOCUMENT_NUMBERING = "document_numbering"
     JOURNAL_UNBALANCED = "journal_unbalanced"
+    # stock and returns (db/return_invariants.py; damaged stock in db/invariants.py)
+    DAMAGED_MISMATCH = "damaged_mismatch"
+    RETURNED_BEYOND_SHIPPED = "returned_beyond_shipped"
+    RETURN_STOCK_MISMATCH = "return_stock_mismatch"
+    RETURN_REFUND_MISMATCH = "return_refund_mismatch"
+    REPLACEMENT_MISMATCH = "replacement_mismatch"
 
 
 @dataclass(frozen=True, kw_only=True)
 class Violation:
     """One broken invariant: its kind, what it is about (an order, a SKU, a customer, a document
-    series or a journal entry), and why."""
+    series or a journal entry; a return's violations are about its order), and why."""
 
     kind: Invariant
     subject: str
@@ -67,3 +75,51 @@ def scoped_sql(template: str) -> TextClause:
             customers=_CUSTOMERS.format(col="c"),
         )
     )
+
+
+def listing(
+    kind: Invariant, query: TextClause, message: str, params: Mapping[str, object] | None = None
+) -> Check:
+    """A check reporting each row of `query` (about its `order_id`) as a violation of `kind`,
+    `message` filled with the row's columns."""
+
+    async def listed(session: AsyncSession, ids: list[str] | None) -> list[Violation]:
+        rows = await session.execute(query, {"ids": ids, **(params or {})})
+        return [
+            Violation(kind=kind, subject=r.order_id, message=message.format(**r._mapping))
+            for r in rows
+        ]
+
+    return listed
+
+
+class Gapped(Protocol):
+    """A row as a check sees it: what it is about, and its gaps ("" for each that is not)."""
+
+    @property
+    def order_id(self) -> str | None: ...
+
+    def about(self) -> str: ...
+
+    def gaps(self) -> list[str]: ...
+
+
+def gapped(
+    kind: Invariant,
+    query: TextClause,
+    shape: Callable[..., Gapped],
+    params: Mapping[str, object] | None = None,
+) -> Check:
+    """A check reporting each row of `query`, read as `shape`, that has gaps: one violation of
+    `kind` naming them all."""
+
+    async def checked(session: AsyncSession, ids: list[str] | None) -> list[Violation]:
+        found: list[Violation] = []
+        for row in await session.execute(query, {"ids": ids, **(params or {})}):
+            it = shape(**row._mapping)
+            if gaps := [gap for gap in it.gaps() if gap]:
+                message = f"order {it.order_id}: {it.about()}: {', '.join(gaps)}"
+                found.append(Violation(kind=kind, subject=it.order_id or "", message=message))
+        return found
+
+    return checked

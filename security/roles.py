@@ -24,6 +24,13 @@ class Scope(StrEnum):
     INVOICES_READ = "invoices:read"  # invoices, credit notes (and their PDFs), tax rates
     TAX_RATES_MANAGE = "tax_rates:manage"
     ACCOUNTING_READ = "accounting:read"  # the journal
+    RETURNS_CREATE = "returns:create"  # a storefront: its own channel's orders only
+    RETURNS_READ = "returns:read"
+    RETURNS_DECIDE = "returns:decide"  # approve or decline
+    RETURNS_RECEIVE = "returns:receive"  # the warehouse scans the parcel
+    RETURNS_CANCEL = "returns:cancel"
+    CLAIMS_CREATE = "claims:create"
+    CLAIMS_READ = "claims:read"
 
 
 class Role(StrEnum):
@@ -44,6 +51,9 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
             S.INVENTORY_READ,
             S.STORE_CREDIT_READ,
             S.INVOICES_READ,
+            S.RETURNS_CREATE,
+            S.RETURNS_READ,
+            S.RETURNS_CANCEL,
         }
     ),
     Role.SUPPORT: frozenset(
@@ -59,9 +69,17 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
             S.STORE_CREDIT_READ,
             S.STORE_CREDIT_ISSUE,
             S.INVOICES_READ,
+            S.RETURNS_CREATE,
+            S.RETURNS_READ,
+            S.RETURNS_DECIDE,
+            S.RETURNS_CANCEL,
+            S.CLAIMS_CREATE,
+            S.CLAIMS_READ,
         }
     ),
-    Role.WAREHOUSE: frozenset({S.ORDERS_READ, S.INVENTORY_READ, S.INVENTORY_WRITE}),
+    Role.WAREHOUSE: frozenset(
+        {S.ORDERS_READ, S.INVENTORY_READ, S.INVENTORY_WRITE, S.RETURNS_READ, S.RETURNS_RECEIVE}
+    ),
     Role.OPS: frozenset(
         {
             S.ORDERS_READ,
@@ -72,6 +90,8 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
             S.STORE_CREDIT_READ,
             S.INVOICES_READ,
             S.ACCOUNTING_READ,
+            S.RETURNS_READ,
+            S.CLAIMS_READ,
         }
     ),
     Role.ADMIN: frozenset(Scope),

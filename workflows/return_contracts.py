@@ -79,6 +79,18 @@ class ReturnAction(StrEnum):
     CANCEL = "cancel"
 
 
+class ReturnAuditAction(StrEnum):
+    """A return's or claim's action as the order's audit trail names it (`order_audit.action`,
+    at most 16 characters), beside the order's support actions."""
+
+    RETURN_REQUEST = "return_request"
+    RETURN_APPROVE = "return_approve"
+    RETURN_DECLINE = "return_decline"
+    RETURN_RECEIVE = "return_receive"
+    RETURN_CANCEL = "return_cancel"
+    CLAIM = "claim"
+
+
 class ReturnError(StrEnum):
     """The `type` of the return activities' business failures."""
 

@@ -14,7 +14,17 @@ from starlette.datastructures import MutableHeaders
 from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.console import account, billing, inventory, login, pages, routes, users
+from api.console import (
+    account,
+    billing,
+    inventory,
+    login,
+    pages,
+    receiving,
+    returns,
+    routes,
+    users,
+)
 from api.console.access import ConsoleRedirect, ConsoleRefusal
 
 STATIC = Path(__file__).parent / "static"
@@ -69,7 +79,7 @@ async def _refusal(request: Request, exc: Exception) -> Response:
 
 def install(app: FastAPI) -> None:
     """Add the console to the app."""
-    for module in (login, account, routes, billing, inventory, users):
+    for module in (login, account, routes, billing, inventory, returns, receiving, users):
         app.include_router(module.router)
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC), name="console-static")
     app.add_exception_handler(ConsoleRedirect, _redirect)

@@ -21,7 +21,7 @@ from starlette.responses import Response
 
 from api.console.answers import Answer
 from api.schemas import HoldReason
-from db.models import AuditRecord, OrderRecord, StoreCreditAccountRecord
+from db.models import AuditRecord, OrderRecord, ReturnRecord, StoreCreditAccountRecord
 from db.refunds import OPEN
 from money.documents import DocumentKind
 from security.roles import Scope
@@ -56,6 +56,16 @@ def sku_url(sku: str) -> str:
     return f"{PREFIX}/inventory/{quote(sku, safe='')}"
 
 
+def return_url(return_id: str) -> str:
+    """A return's or claim's page."""
+    return f"{PREFIX}/returns/{quote(return_id, safe='')}"
+
+
+def receiving_url(return_id: str) -> str:
+    """The warehouse's receiving page, on this return."""
+    return f"{PREFIX}/receiving?q={quote(return_id, safe='')}"
+
+
 def temporal_url(settings: Settings, order_id: str) -> str:
     """The order's workflow in the Temporal UI."""
     base = settings.temporal_ui_url.rstrip("/")
@@ -79,6 +89,8 @@ def _environment() -> jinja2.Environment:
         "order_url": order_url,
         "sku_url": sku_url,
         "pdf_url": pdf_url,
+        "return_url": return_url,
+        "receiving_url": receiving_url,
     }
     return env
 
@@ -157,10 +169,12 @@ def order(
     settings: Settings,
     answer: Answer | None,
     credit: Sequence[StoreCreditAccountRecord] | None = None,
+    returns: Sequence[ReturnRecord] | None = None,
 ) -> Response:
     """One order with the forms the user's role may send; each form gets a fresh idempotency
     key per rendering. `audit` is None for a role that may not read the audit trail, `credit`
-    (the customer's store credit balances) for one that may not read store credit."""
+    (the customer's store credit balances) for one that may not read store credit, `returns`
+    (its returns and the claims the role may read) for one that may read neither."""
     context = {
         "order": order,
         "audit": audit,
@@ -179,6 +193,7 @@ def order(
         "refund_methods": REFUND_METHODS,
         "whole_units": order.currency in ZERO_DECIMAL_CURRENCIES,
         "credit": credit,
+        "returns": returns,
     }
     return render(request, "order.html", context)
 

@@ -15,6 +15,7 @@ from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
 from api.console import answers, forms, pages
+from api.console import returns as console_returns
 from api.console.access import console_grants
 from api.console.answers import FormProblem
 from api.deps import SessionDep, SettingsDep, SupportDep
@@ -75,7 +76,8 @@ async def order_page(
     if caller.may(Scope.STORE_CREDIT_READ):
         credit = await store_credit.balances(session, order.customer_id)
     answer = answers.decode(request.cookies.get(answers.COOKIE), order_id)
-    response = pages.order(request, order, audit, settings, answer, credit)
+    returns = await console_returns.of_order(session, order_id, caller)
+    response = pages.order(request, order, audit, settings, answer, credit, returns)
     if answer is not None:  # shown once
         response.delete_cookie(answers.COOKIE, path=pages.PREFIX)
     return response

@@ -137,7 +137,7 @@ async def _restocks(shop: Shop, returns: Sequence[Json]) -> dict[tuple[str, str]
             )
             .group_by(MovementRecord.return_id, MovementRecord.sku)
         )
-        return {(return_id, sku): int(units) for return_id, sku, units in rows.all()}
+        return {(str(return_id), sku): int(units) for return_id, sku, units in rows.all()}
 
 
 async def _refunds(shop: Shop, order_ids: Sequence[str]) -> list[str]:

@@ -16,6 +16,7 @@ from api.main import create_app
 from security.roles import Role, Scope, may
 from tests.harness.keys import bearer
 from tests.harness.orders import MakeOrderBody, MakeSku, wait_for_status
+from tests.harness.returns import wait_for_return
 from tests.harness.routes import Declared, declared_routes
 from tests.harness.support import NEW_ADDRESS
 
@@ -76,6 +77,53 @@ class World:
         refund_id: str = SHARED["refund"]
         return refund_id
 
+    async def returnable(self) -> str:
+        """A delivered order of 20 units, one for the module: each return or claim below takes
+        one of them."""
+        if "returnable" not in SHARED:
+            body = self.order_body(await self.new_sku(30), quantity=20)
+            placed = await self.api.post("/v1/orders", json=body)
+            assert placed.status_code == 202, placed.text
+            order = await wait_for_status(self.api, placed.json()["id"], "completed")
+            SHARED["returnable"] = order["id"], order["lines"][0]["sku"]
+        order_id: str = SHARED["returnable"][0]
+        return order_id
+
+    async def new_return(self, labelled: bool = False) -> str:
+        """A return of one unit (refunded as store credit), waiting for its label if asked."""
+        order_id = await self.returnable()
+        made = await self.api.post(f"/v1/orders/{order_id}/returns", json=self.return_body())
+        assert made.status_code == 202, made.text
+        return_id: str = made.json()["id"]
+        if labelled:
+            await wait_for_return(self.api, return_id, "awaiting_receipt")
+        return return_id
+
+    def return_body(self) -> dict[str, Any]:
+        sku = SHARED["returnable"][1]
+        line = {"sku": sku, "quantity": 1, "reason": "changed_mind"}
+        return {"lines": [line], "resolution": "store_credit"}
+
+    def claim_body(self) -> dict[str, Any]:
+        sku = SHARED["returnable"][1]
+        lines = [{"sku": sku, "quantity": 1}]
+        return {"type": "missing", "lines": lines, "resolution": "store_credit"}
+
+    async def shared_return(self) -> str:
+        if "return" not in SHARED:
+            SHARED["return"] = await self.new_return(labelled=True)
+        return_id: str = SHARED["return"]
+        return return_id
+
+    async def shared_claim(self) -> str:
+        if "claim" not in SHARED:
+            order_id = await self.returnable()
+            made = await self.api.post(f"/v1/orders/{order_id}/claims", json=self.claim_body())
+            assert made.status_code == 202, made.text
+            SHARED["claim"] = made.json()["id"]
+        claim_id: str = SHARED["claim"]
+        return claim_id
+
     async def held(self) -> str:
         order_id = await self.backordered()
         body = {"reason_code": "customer_request"}
@@ -125,6 +173,41 @@ async def _customer(world: World, json: Any = None) -> Call:
     body = world.order_body(await world.new_sku(5))
     assert (await world.api.post("/v1/orders", json=body)).status_code == 202
     return Call({"customer_id": body["customer"]["id"]}, json)
+
+
+async def _returnable(world: World) -> Call:
+    order_id = await world.returnable()
+    return Call({"order_id": order_id}, world.return_body())
+
+
+async def _claimable(world: World) -> Call:
+    order_id = await world.returnable()
+    return Call({"order_id": order_id}, world.claim_body())
+
+
+async def _return(world: World) -> Call:
+    return Call({"return_id": await world.shared_return()})
+
+
+async def _labelled(world: World, json: Any) -> Call:
+    """A return of this test's worker, labelled: a decision on it is refused (409) by its
+    workflow, which shows the caller got past the scope check to it."""
+    return Call({"return_id": await world.new_return(labelled=True)}, json)
+
+
+async def _cancellable(world: World) -> Call:
+    return Call({"return_id": await world.new_return()}, {"reason": "kept it"})
+
+
+async def _receivable(world: World) -> Call:
+    return_id = await world.new_return(labelled=True)
+    sku = SHARED["returnable"][1]
+    lines = [{"sku": sku, "quantity": 1, "condition": "resellable"}]
+    return Call({"return_id": return_id}, {"lines": lines})
+
+
+async def _claim(world: World) -> Call:
+    return Call({"claim_id": await world.shared_claim()})
 
 
 async def _nothing_needed(world: World) -> Call:
@@ -178,6 +261,17 @@ EXAMPLES: dict[str, Example] = {
     "GET /v1/invoices/{number}": (200, _invoice),
     "GET /v1/invoices/{number}/pdf": (200, _invoice),
     "GET /v1/orders/{order_id}/invoices": (200, _order),
+    "POST /v1/orders/{order_id}/returns": (202, _returnable),
+    "GET /v1/orders/{order_id}/returns": (200, _order),
+    "GET /v1/returns": (200, _nothing_needed),
+    "GET /v1/returns/{return_id}": (200, _return),
+    "POST /v1/returns/{return_id}/approve": (409, lambda w: _labelled(w, {})),
+    "POST /v1/returns/{return_id}/decline": (409, lambda w: _labelled(w, {"reason": "worn"})),
+    "POST /v1/returns/{return_id}/cancel": (200, _cancellable),
+    "POST /v1/returns/{return_id}/receive": (200, _receivable),
+    "POST /v1/orders/{order_id}/claims": (202, _claimable),
+    "GET /v1/orders/{order_id}/claims": (200, _order),
+    "GET /v1/claims/{claim_id}": (200, _claim),
     "GET /v1/tax-rates": (200, _nothing_needed),
     "PUT /v1/tax-rates/{country}": (200, lambda w: _country(w, {"rate": "0"})),
     "GET /v1/accounting/journal": (200, _nothing_needed),
@@ -195,6 +289,8 @@ NOTHING = Call(
         "sku": "SKU-NOTHING",
         "key_id": "key_nothing",
         "refund_id": "no-such-refund",
+        "return_id": "no-such-return",
+        "claim_id": "no-such-claim",
         "customer_id": "no-such-customer",
         "number": "INV-0000-000000",
         "country": "ZZ",

@@ -9,9 +9,9 @@ from typing import Any, get_args
 import pytest
 from pydantic import BaseModel
 
-from api import schemas
+from api import return_schemas, schemas
 from security.roles import Role
-from workflows import contracts
+from workflows import contracts, return_contracts
 
 
 @pytest.mark.parametrize(
@@ -22,8 +22,26 @@ from workflows import contracts
         (schemas.SupportActionName, contracts.SupportAction),
         (schemas.AuditOutcomeName, contracts.AuditOutcome),
         (schemas.RoleName, Role),
+        (schemas.ReturnStatusName, return_contracts.ReturnStatus),
+        (schemas.ReturnAuditActionName, return_contracts.ReturnAuditAction),
+        (return_schemas.ReturnReasonName, return_contracts.ReturnReason),
+        (return_schemas.ResolutionName, return_contracts.Resolution),
+        (return_schemas.ClaimTypeName, return_contracts.ClaimType),
+        (return_schemas.ConditionName, return_contracts.Condition),
     ],
-    ids=["status", "hold reason", "support action", "audit outcome", "role"],
+    ids=[
+        "status",
+        "hold reason",
+        "support action",
+        "audit outcome",
+        "role",
+        "return status",
+        "return audit action",
+        "return reason",
+        "resolution",
+        "claim type",
+        "condition",
+    ],
 )
 def test_each_http_literal_names_exactly_the_enums_values_in_order(
     literal: Any, enum: type[StrEnum]
@@ -42,5 +60,24 @@ def test_an_order_and_each_history_entry_show_a_status_of_the_enum() -> None:
 
 def test_a_hold_and_an_audit_row_use_the_shared_literals() -> None:
     assert annotation(schemas.HoldCreate, "reason_code") == schemas.HoldReason
-    assert annotation(schemas.AuditPublic, "action") == schemas.SupportActionName
+    assert annotation(schemas.AuditPublic, "action") == schemas.AuditActionName
     assert annotation(schemas.AuditPublic, "outcome") == schemas.AuditOutcomeName
+
+
+def test_an_audit_row_names_a_support_action_or_a_return_action() -> None:
+    both = (*get_args(schemas.SupportActionName), *get_args(schemas.ReturnAuditActionName))
+    assert get_args(schemas.AuditActionName) == both
+    assert all(len(action) <= 16 for action in both)  # order_audit.action is String(16)
+
+
+def test_a_return_and_a_claim_use_the_shared_literals() -> None:
+    rs = return_schemas
+    assert annotation(rs.ReturnPublic, "status") == schemas.ReturnStatusName
+    assert annotation(rs.ReturnHistoryPublic, "status") == schemas.ReturnStatusName
+    assert annotation(rs.ClaimPublic, "status") == schemas.ReturnStatusName
+    assert annotation(rs.ReturnLineCreate, "reason") == rs.ReturnReasonName
+    assert annotation(rs.ReceiptLine, "condition") == rs.ConditionName
+    assert annotation(rs.ClaimCreate, "type") == rs.ClaimTypeName
+    assert set(get_args(rs.ReturnResolutionName)) | set(get_args(rs.ClaimResolutionName)) == set(
+        get_args(rs.ResolutionName)
+    )
