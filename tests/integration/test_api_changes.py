@@ -66,7 +66,9 @@ async def test_more_units_are_reserved_and_the_total_and_payment_follow(
 
     assert answer.status_code == 200, answer.text
     order = answer.json()
-    assert order["lines"] == [{"sku": sku, "quantity": 3, "unit_price": PRICE, "tax_rate": None}]
+    assert order["lines"] == [
+        {"sku": sku, "quantity": 3, "unit_price": PRICE, "tax_rate": None, "returned": 0}
+    ]
     assert (order["total"], order["status"]) == (3 * PRICE, "on_hold")
     changed = order["history"][-1]
     assert (changed["status"], changed["actor"]) == ("on_hold", ACTORS[Role.ADMIN])
@@ -176,8 +178,8 @@ async def test_a_new_sku_is_added_at_its_unit_price_and_reserved(
 
     assert answer.status_code == 200, answer.text
     assert answer.json()["lines"] == [
-        {"sku": sku, "quantity": 2, "unit_price": PRICE, "tax_rate": None},
-        {"sku": added, "quantity": 1, "unit_price": 500, "tax_rate": None},
+        {"sku": sku, "quantity": 2, "unit_price": PRICE, "tax_rate": None, "returned": 0},
+        {"sku": added, "quantity": 1, "unit_price": 500, "tax_rate": None, "returned": 0},
     ]
     assert answer.json()["total"] == 2 * PRICE + 500
     assert [(await stock_of(api, s))["reserved"] for s in (sku, added)] == [2, 1]
@@ -200,7 +202,7 @@ async def test_quantity_0_removes_a_line_and_releases_its_stock(
 
     assert answer.status_code == 200, answer.text
     assert answer.json()["lines"] == [
-        {"sku": kept, "quantity": 2, "unit_price": PRICE, "tax_rate": None}
+        {"sku": kept, "quantity": 2, "unit_price": PRICE, "tax_rate": None, "returned": 0}
     ]
     assert answer.json()["total"] == 2 * PRICE
     assert (await stock_of(api, removed))["reserved"] == 0
@@ -281,7 +283,9 @@ async def test_after_picking_lines_are_refused_but_the_address_still_changes(
     assert (lines.status_code, lines.json()) == (409, {"detail": reason})
     assert address.status_code == 200, address.text
     assert (done["status"], done["shipping_address"]) == ("completed", NEW_ADDRESS)
-    assert done["lines"] == [{"sku": sku, "quantity": 2, "unit_price": PRICE, "tax_rate": None}]
+    assert done["lines"] == [
+        {"sku": sku, "quantity": 2, "unit_price": PRICE, "tax_rate": None, "returned": 0}
+    ]
     rows = await audit_of(api, order_id)
     assert [(r["action"], r["outcome"]) for r in rows] == [
         ("release", "accepted"),

@@ -47,7 +47,7 @@ async def test_a_count_creates_a_new_sku_and_reads_back(
     counted = await api.put(f"/v1/inventory/{sku}", json={"on_hand": 10})
     read = await api.get(f"/v1/inventory/{sku}")
 
-    expected = {"sku": sku, "on_hand": 10, "reserved": 0, "available": 10}
+    expected = {"sku": sku, "on_hand": 10, "reserved": 0, "available": 10, "damaged": 0}
     assert (counted.status_code, counted.json()) == (200, expected)
     assert (read.status_code, read.json()) == (200, expected)
     assert await movements(sessions, sku) == [(10, "stock count", ACTORS[Role.ADMIN], None)]
@@ -82,7 +82,13 @@ async def test_an_adjustment_adds_to_on_hand_with_its_reason(
     )
 
     assert answer.status_code == 200
-    assert answer.json() == {"sku": sku, "on_hand": 15, "reserved": 4, "available": 11}
+    assert answer.json() == {
+        "sku": sku,
+        "on_hand": 15,
+        "reserved": 4,
+        "available": 11,
+        "damaged": 0,
+    }
     assert (await movements(sessions, sku))[-1] == (5, "receipt", ACTORS[Role.ADMIN], None)
 
 

@@ -43,7 +43,9 @@ async def test_placing_an_order_answers_202_with_its_location_and_the_stored_ord
     assert placed.headers["location"] == f"/v1/orders/{order['id']}"
     assert order["status"] == "pending"
     assert order["total"] == 3 * 1999
-    assert order["lines"] == [{"sku": sku, "quantity": 3, "unit_price": 1999, "tax_rate": None}]
+    assert order["lines"] == [
+        {"sku": sku, "quantity": 3, "unit_price": 1999, "tax_rate": None, "returned": 0}
+    ]
     assert order["customer"] == body["customer"]
     assert order["shipping_address"] == body["shipping_address"]
     placed_by = [(h["status"], h["actor"]) for h in order["history"]]

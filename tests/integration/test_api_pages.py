@@ -113,9 +113,9 @@ async def test_a_page_costs_the_same_queries_however_many_orders_it_holds(
     small = await count_queries(api, {"customer_id": customer, "limit": 1})
     large = await count_queries(api, {"customer_id": customer, "limit": 6})
 
-    # the API key, then orders (with their payments), lines, history, shipments, documents
-    # and refunds for the whole page
-    assert small == large == 7
+    # the API key, then orders (with their payments), lines, history, shipments, documents,
+    # refunds and returns for the whole page (their lines too, when there are any)
+    assert small == large == 8
 
 
 async def count_queries(api: httpx.AsyncClient, params: dict[str, Any]) -> int:
