@@ -35,7 +35,7 @@ async def test_an_order_goes_from_placement_to_completion(
     assert shipment["carrier"]
     assert shipment["tracking_number"]
     inventory = (await http.get(f"/v1/inventory/{sku}")).json()
-    assert inventory == {"sku": sku, "on_hand": 7, "reserved": 0, "available": 7}
+    assert inventory == {"sku": sku, "on_hand": 7, "reserved": 0, "available": 7, "damaged": 0}
 
 
 async def test_an_order_cancelled_before_shipping_is_cancelled_and_its_stock_released(
@@ -62,7 +62,7 @@ async def test_an_order_cancelled_before_shipping_is_cancelled_and_its_stock_rel
     assert "shipped" not in [entry["status"] for entry in order["history"]]
     assert order["history"][-1]["actor"] == ACTORS[Role.ADMIN]  # the key, not the body's label
     inventory = (await http.get(f"/v1/inventory/{sku}")).json()
-    assert inventory == {"sku": sku, "on_hand": 5, "reserved": 0, "available": 5}
+    assert inventory == {"sku": sku, "on_hand": 5, "reserved": 0, "available": 5, "damaged": 0}
 
 
 async def test_a_backordered_order_proceeds_once_stock_arrives(
