@@ -2,6 +2,7 @@
 way the API, the worker's reconciler and the benchmark connect and start them (the workflow's
 input comes from db/mapping.py's `to_order_input`)."""
 
+from collections.abc import Sequence
 from contextlib import suppress
 from datetime import timedelta
 
@@ -129,3 +130,14 @@ async def start_return(client: Client, input: ReturnInput, task_queue: str) -> N
             f"({input.resolution.replace('_', ' ')})",
             rpc_timeout=START_TIMEOUT,
         )
+
+
+async def start_resolution(
+    client: Client, refunds: Sequence[RefundInput], order: OrderInput | None, task_queue: str
+) -> None:
+    """Start what a return's or claim's resolution placed: its card refunds, then its order
+    (exchange or reship). Each start is idempotent; the reconciler starts what one missed."""
+    for refund in refunds:
+        await start_refund(client, refund, task_queue)
+    if order is not None:
+        await start_order(client, order, task_queue)

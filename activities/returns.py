@@ -8,15 +8,13 @@ idempotent, and the reconciler starts whatever a crash left unstarted.
 from typing import Protocol
 
 from temporalio import activity
-from temporalio.client import Client
 
 from db import return_books, returns
 from db.mapping import to_order_input, to_refund_input
 from db.session import SessionFactory
 from settings import Settings
-from temporal_client import start_order, start_refund
-from workflows.contracts import ActivityName, OrderInput, Shipment
-from workflows.money_contracts import RefundInput
+from temporal_client import start_resolution
+from workflows.contracts import ActivityName, Shipment
 from workflows.return_contracts import (
     ReceiveUnitsInput,
     ReceiveUnitsResult,
@@ -88,7 +86,8 @@ class ReturnActivities:
             order = (
                 None if resolved.order is None else to_order_input(resolved.order, self._settings)
             )
-        await _start(refunds, order)
+        queue = activity.info().task_queue  # the return's own: its orders run beside it
+        await start_resolution(activity.client(), refunds, order, queue)
         return ResolveReturnResult(
             refund_ids=resolved.refund_ids,
             exchange_order_id=None if order is None else order.order_id,
@@ -101,14 +100,3 @@ class ReturnActivities:
         async with self._sessions.begin() as session:
             settled = await return_books.settle_advance(session, input.return_id, self._settings)
         return ReturnSettled(return_id=input.return_id, covered=settled.covered)
-
-
-async def _start(refunds: list[RefundInput], order: OrderInput | None) -> None:
-    """Start what the resolution placed, on the return's own task queue (its orders run beside
-    it); each start is idempotent."""
-    client: Client = activity.client()
-    queue = activity.info().task_queue
-    for refund in refunds:
-        await start_refund(client, refund, queue)
-    if order is not None:
-        await start_order(client, order, queue)

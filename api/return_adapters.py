@@ -3,29 +3,23 @@ starts a claim's resolution needs, and the reads of a return's money."""
 
 import logging
 from collections.abc import Sequence
-from datetime import timedelta
 
 from fastapi import BackgroundTasks
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.client import (
-    Client,
-    WorkflowUpdateFailedError,
-    WorkflowUpdateRPCTimeoutOrCancelledError,
-)
-from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.client import Client
+from temporalio.service import RPCError
 
 from api.backorders import signal_stock_changed, wake_backorders
-from api.errors import Refused, SupportUnavailable
 from api.return_mapping import to_claim_public, to_return_public
 from api.return_schemas import ClaimPublic, ReturnPublic
-from api.support_service import WorkflowNotRunning
+from api.support_adapters import UPDATE_WAIT, update_answers
 from db.mapping import to_order_input, to_refund_input
 from db.models import OrderRecord, RefundRecord, ReturnRecord
 from db.orders import OrderRepository
+from db.return_books import is_exchange_cover
 from settings import Settings
-from temporal_client import start_order, start_refund
+from temporal_client import start_resolution as start_workflows
 from workflows.return_contracts import (
     ReceiveRequest,
     ReturnAction,
@@ -35,8 +29,6 @@ from workflows.return_contracts import (
 )
 
 log = logging.getLogger(__name__)
-UPDATE_WAIT = timedelta(seconds=10)  # an update answers at once when a worker is up
-EXCHANGE_COVER = ":exchange"  # the key suffix of an exchange's internal store-credit cover
 
 
 class TemporalReturnUpdates:
@@ -52,7 +44,7 @@ class TemporalReturnUpdates:
         """The workflow's answer; Refused (its validator said no, and why), WorkflowNotRunning,
         or SupportUnavailable (Temporal did not answer: the action may still apply)."""
         handle = self._client.get_workflow_handle(return_workflow_id(return_id))
-        try:
+        with update_answers(return_id, "return"):
             answer: ReturnAnswer = await handle.execute_update(
                 action.value,  # approve, decline, cancel, receive
                 request,
@@ -60,23 +52,7 @@ class TemporalReturnUpdates:
                 result_type=ReturnAnswer,
                 rpc_timeout=UPDATE_WAIT,
             )
-        except WorkflowUpdateFailedError as err:
-            cause = err.cause
-            reason = cause.message if isinstance(cause, ApplicationError) else str(cause)
-            raise Refused(reason) from err
-        except RPCError as err:
-            if err.status == RPCStatusCode.NOT_FOUND:
-                raise WorkflowNotRunning(return_id) from err
-            raise _unavailable() from err
-        except (WorkflowUpdateRPCTimeoutOrCancelledError, RuntimeError) as err:
-            raise _unavailable() from err
         return answer
-
-
-def _unavailable() -> SupportUnavailable:
-    return SupportUnavailable(
-        "the workflow service did not answer; the action may still apply, check the return"
-    )
 
 
 async def refunds_of(session: AsyncSession, return_ids: Sequence[str]) -> dict[str, RefundRecord]:
@@ -91,9 +67,7 @@ async def refunds_of(session: AsyncSession, return_ids: Sequence[str]) -> dict[s
     )
     found: dict[str, RefundRecord] = {}
     for refund in rows:
-        if refund.return_id is not None and not (refund.idempotency_key or "").endswith(
-            EXCHANGE_COVER
-        ):
+        if refund.return_id is not None and not is_exchange_cover(refund):
             found.setdefault(refund.return_id, refund)
     return found
 
@@ -106,12 +80,10 @@ async def start_resolution(
 ) -> None:
     """Start what a committed resolution left to workflows: its card refunds, its order. A
     failure is only logged: the reconciler starts pending refunds and orders within a minute."""
-    queue = settings.task_queue
+    inputs = [to_refund_input(refund) for refund in refunds]
+    placed = None if order is None else to_order_input(order, settings)
     try:
-        for refund in refunds:
-            await start_refund(temporal, to_refund_input(refund), queue)
-        if order is not None:
-            await start_order(temporal, to_order_input(order, settings), queue)
+        await start_workflows(temporal, inputs, placed, settings.task_queue)
     except (RPCError, RuntimeError) as err:
         log.warning("a resolution's workflows did not start (the reconciler will): %s", err)
 

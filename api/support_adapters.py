@@ -1,7 +1,8 @@
 """The real parts behind api/support_service.py: PostgreSQL (`SupportRecords`) and Temporal
 (`OrderUpdates`)."""
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -61,26 +62,35 @@ class TemporalOrderUpdates:
 
     async def send(self, order_id: str, action: SupportAction, request: SupportRequest) -> None:
         handle = self._client.get_workflow_handle(order_workflow_id(order_id))
-        try:
+        with update_answers(order_id, "order"):
             await handle.execute_update(
                 action.value,  # the workflow's update of that name: change, hold, release, cancel
                 request,
                 id=request.request_id,
                 rpc_timeout=UPDATE_WAIT,
             )
-        except WorkflowUpdateFailedError as err:
-            cause = err.cause
-            reason = cause.message if isinstance(cause, ApplicationError) else str(cause)
-            raise Refused(reason) from err
-        except RPCError as err:
-            if err.status == RPCStatusCode.NOT_FOUND:
-                raise WorkflowNotRunning(order_id) from err
-            raise _unavailable() from err
-        except (WorkflowUpdateRPCTimeoutOrCancelledError, RuntimeError) as err:
-            raise _unavailable() from err
 
 
-def _unavailable() -> SupportUnavailable:
+@contextmanager
+def update_answers(workflow: str, what: str) -> Iterator[None]:
+    """An Update's failures as the API answers them: Refused (the validator or handler said no,
+    and why: 409), WorkflowNotRunning (closed, or never started), SupportUnavailable (Temporal
+    did not answer: the action may still apply, 503). Shared by the orders' and returns'."""
+    try:
+        yield
+    except WorkflowUpdateFailedError as err:
+        cause = err.cause
+        reason = cause.message if isinstance(cause, ApplicationError) else str(cause)
+        raise Refused(reason) from err
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            raise WorkflowNotRunning(workflow) from err
+        raise _unavailable(what) from err
+    except (WorkflowUpdateRPCTimeoutOrCancelledError, RuntimeError) as err:
+        raise _unavailable(what) from err
+
+
+def _unavailable(what: str) -> SupportUnavailable:
     return SupportUnavailable(
-        "the workflow service did not answer; the action may still apply, check the order"
+        f"the workflow service did not answer; the action may still apply, check the {what}"
     )

@@ -27,6 +27,16 @@ from workflows.contracts import OrderStatus
 from workflows.money_contracts import RefundMethod, RefundStatus
 from workflows.return_contracts import Resolution, ReturnKind
 
+# What each of a return's refunds is for (its idempotency key is `return:{id}:{purpose}`): the
+# refund itself, the store credit that pays an exchange's order, an exchange's negative difference.
+REFUND, EXCHANGE_COVER, DIFFERENCE = "refund", "exchange", "difference"
+NOT_REFUNDED = "not refunded: "  # the history's reason when the order could not give it back
+
+
+def is_exchange_cover(refund: RefundRecord) -> bool:
+    """The store credit an exchange's order is paid with: not money the customer got back."""
+    return (refund.idempotency_key or "").endswith(f":{EXCHANGE_COVER}")
+
 
 @dataclass(kw_only=True)
 class Resolved:
@@ -116,13 +126,13 @@ async def _refund_units(
         else RefundMethod.ORIGINAL_PAYMENT
     )
     try:
-        refund = await _claim(session, ret, "refund", method, lines=units)
+        refund = await _claim(session, ret, REFUND, method, lines=units)
     except RefundRefused as refused:
         if method is RefundMethod.STORE_CREDIT or "store credit" not in str(refused):
-            resolved.note = f"not refunded: {refused}"
+            resolved.note = f"{NOT_REFUNDED}{refused}"
             return
         # Paid partly with store credit: what the card cannot take back comes back as credit.
-        refund = await _claim(session, ret, "refund", RefundMethod.STORE_CREDIT, lines=units)
+        refund = await _claim(session, ret, REFUND, RefundMethod.STORE_CREDIT, lines=units)
         resolved.note = "refunded as store credit: the order was paid partly with it"
     await _settle(session, refund, order, settings, resolved)
 
@@ -141,16 +151,18 @@ async def _exchange(
     total = sum(line.quantity * line.unit_price for line in priced)
     covered = min(value, total)
     if covered > 0:
-        credit = await _claim(session, ret, "exchange", RefundMethod.STORE_CREDIT, amount=covered)
+        credit = await _claim(
+            session, ret, EXCHANGE_COVER, RefundMethod.STORE_CREDIT, amount=covered
+        )
         await _settle(session, credit, order, settings, resolved)
     if value > covered:
         try:
             back = await _claim(
-                session, ret, "difference", RefundMethod.ORIGINAL_PAYMENT, amount=value - covered
+                session, ret, DIFFERENCE, RefundMethod.ORIGINAL_PAYMENT, amount=value - covered
             )
         except RefundRefused:
             back = await _claim(
-                session, ret, "difference", RefundMethod.STORE_CREDIT, amount=value - covered
+                session, ret, DIFFERENCE, RefundMethod.STORE_CREDIT, amount=value - covered
             )
         await _settle(session, back, order, settings, resolved)
     replacement = await _place(session, ret, order, priced, store_credit=covered)
@@ -187,7 +199,9 @@ async def settle_advance(session: AsyncSession, return_id: str, settings: Settin
     covered = min(value, replacement.total)
     resolved = Resolved()
     if covered > 0:
-        credit = await _claim(session, ret, "exchange", RefundMethod.STORE_CREDIT, amount=covered)
+        credit = await _claim(
+            session, ret, EXCHANGE_COVER, RefundMethod.STORE_CREDIT, amount=covered
+        )
         await _settle(session, credit, order, settings, resolved)
         await books.hold_credit(session, replacement, covered, settings)
         payment = await payments.locked(session, replacement.id)
@@ -196,7 +210,7 @@ async def settle_advance(session: AsyncSession, return_id: str, settings: Settin
             payment.store_credit = covered
     if value > covered:
         back = await _claim(
-            session, ret, "difference", RefundMethod.STORE_CREDIT, amount=value - covered
+            session, ret, DIFFERENCE, RefundMethod.STORE_CREDIT, amount=value - covered
         )
         await _settle(session, back, order, settings, resolved)
     return Settlement(order_id=replacement.id, covered=covered)

@@ -7,6 +7,7 @@ the others, and `returns_not_terminal` when nothing should be in flight any more
 
 from dataclasses import dataclass
 
+from db.return_books import NOT_REFUNDED
 from db.returns import RESTOCK, WRITE_OFF
 from db.violations import Check, Invariant, gapped, listing, scoped_sql
 from workflows.return_contracts import RETURN_TERMINAL, Resolution
@@ -17,7 +18,7 @@ _PARAMS = {
     "restock": RESTOCK,
     "write_off": WRITE_OFF,
     "terminal": sorted(status.value for status in RETURN_TERMINAL),
-    "refused": "%not refunded: %",
+    "refused": f"%{NOT_REFUNDED}%",
 }
 
 # Per (order, SKU): units received back by returns plus units claimed, against the order's

@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from db.models import (
-    InventoryRecord,
     MovementRecord,
     OrderRecord,
     ReturnHistoryRecord,
@@ -24,13 +23,13 @@ from db.models import (
     ReturnReceiptRecord,
     ReturnRecord,
 )
+from db.stock import StockRepository
 from workflows.return_contracts import (
     RETURN_OPEN,
     Condition,
     ReceiveUnitsInput,
     RecordReturnStatusInput,
     ReturnKind,
-    ReturnStatus,
 )
 
 RESTOCK = "return_restock"  # the movement of a resellable unit back on the shelf
@@ -78,23 +77,6 @@ async def returned_units(session: AsyncSession, order_id: str) -> dict[str, int]
         .group_by(ReturnLineRecord.sku)
     )
     return {sku: int(units) for sku, units in rows.all()}
-
-
-async def received_units(
-    session: AsyncSession, order_ids: Sequence[str]
-) -> dict[tuple[str, str], int]:
-    """Units that came back, per (order, SKU): an order line's `returned`."""
-    rows = await session.execute(
-        select(
-            ReturnRecord.order_id,
-            ReturnLineRecord.sku,
-            func.sum(ReturnLineRecord.resellable + ReturnLineRecord.damaged),
-        )
-        .join(ReturnRecord, ReturnRecord.id == ReturnLineRecord.return_id)
-        .where(ReturnRecord.order_id.in_(order_ids), ReturnRecord.kind == ReturnKind.RETURN.value)
-        .group_by(ReturnRecord.order_id, ReturnLineRecord.sku)
-    )
-    return {(order_id, sku): int(units) for order_id, sku, units in rows.all()}
 
 
 async def create(session: AsyncSession, record: ReturnRecord) -> None:
@@ -230,7 +212,7 @@ async def receive(session: AsyncSession, receipt: ReceiveUnitsInput) -> list[str
         select(ReturnRecord.order_id).where(ReturnRecord.id == receipt.return_id)
     )
     lines = await _lines_by_sku(session, receipt.return_id)
-    items = await _lock_items(session, [line.sku for line in receipt.lines])
+    items = await StockRepository(session).lock([line.sku for line in receipt.lines])
     restocked: set[str] = set()
     for got in receipt.lines:
         line, item = lines[got.sku], items[got.sku]
@@ -262,18 +244,3 @@ async def _lines_by_sku(session: AsyncSession, return_id: str) -> dict[str, Retu
         select(ReturnLineRecord).where(ReturnLineRecord.return_id == return_id).with_for_update()
     )
     return {line.sku: line for line in rows}
-
-
-async def _lock_items(session: AsyncSession, skus: Sequence[str]) -> dict[str, InventoryRecord]:
-    """Inventory rows locked in SKU order, as every stock write does (no deadlocks)."""
-    rows = await session.scalars(
-        select(InventoryRecord)
-        .where(InventoryRecord.sku.in_(sorted(set(skus))))
-        .order_by(InventoryRecord.sku)
-        .with_for_update()
-    )
-    return {row.sku: row for row in rows}
-
-
-def is_open(record: ReturnRecord) -> bool:
-    return ReturnStatus(record.status) in RETURN_OPEN

@@ -112,7 +112,7 @@ class StockRepository:
         Idempotent: the difference is taken against what the order holds now."""
         held = await self._open_reservations(order_id)
         target = {w.sku: w.quantity for w in wanted if w.quantity > 0}
-        items = await self._lock([*held, *target])
+        items = await self.lock([*held, *target])
         delta = {sku: target.get(sku, 0) - held.get(sku, 0) for sku in sorted({*held, *target})}
         missing = [
             sku
@@ -157,7 +157,7 @@ class StockRepository:
         self, sku: str, on_hand: int, actor: str, label: str | None = None
     ) -> InventoryRecord:
         """Set on_hand (creating the SKU if new), written as a movement of the difference."""
-        rows = await self._lock([sku])
+        rows = await self.lock([sku])
         if (item := rows.get(sku)) is None:
             item = InventoryRecord(sku=sku, on_hand=0, reserved=0)
             self._session.add(item)
@@ -167,7 +167,7 @@ class StockRepository:
         self, sku: str, delta: int, reason: str, actor: str, label: str | None = None
     ) -> InventoryRecord:
         """Add `delta` (negative to remove) to an existing SKU's on_hand, as a movement."""
-        item = (await self._lock([sku])).get(sku)
+        item = (await self.lock([sku])).get(sku)
         if item is None:
             raise UnknownSku(sku)
         return await self._move(item, delta, reason, actor, label)
@@ -189,7 +189,7 @@ class StockRepository:
         await self._session.flush()
         return item
 
-    async def _lock(self, skus: Sequence[str]) -> dict[str, InventoryRecord]:
+    async def lock(self, skus: Sequence[str]) -> dict[str, InventoryRecord]:
         """Lock SKU rows in a stable order: the rule that keeps concurrent orders deadlock-free."""
         rows = await self._session.scalars(
             select(InventoryRecord)
@@ -214,7 +214,7 @@ class StockRepository:
                 ReservationRecord.order_id == order_id, ReservationRecord.status == "open"
             )
         )
-        await self._lock(list(open_skus))  # inventory rows first, as everywhere
+        await self.lock(list(open_skus))  # inventory rows first, as everywhere
         closed = await self._session.execute(
             _SET_RESERVATIONS, {"new": new_status, "order_id": order_id}
         )

@@ -79,6 +79,7 @@ async def test_the_sixth_attempt_after_five_failures_is_locked_out(
 async def test_logging_out_ends_the_session(console: Console) -> None:
     await console.page.goto(f"{console.url}/console")
     await console.page.get_by_role("button", name="Log out").click()
+    await console.page.wait_for_url(f"{console.url}/console/login")  # the redirect, fully loaded
     at_login = console.page.url
     await console.page.go_back()  # the page from history, reloaded: it asks for a login again
     await console.page.reload()

@@ -15,19 +15,14 @@ from db.models import (
     ReturnHistoryRecord,
     ReturnLineRecord,
     ReturnRecord,
-    ShipmentRecord,
 )
 from db.payments import Transaction
 from db.refunds import RefundAsk
 from db.session import SessionFactory
 from db.stock import StockRepository, Wanted
 from settings import Settings
-from simulation.carrier import SimulatedCarrier
-from simulation.payments import SimulatedPaymentGateway
-from simulation.warehouse import SimulatedWarehouse
-from simulation.world import SimulationConfig
-from tests.factories import ADDRESS, make_address
-from workflows.contracts import ShipInput
+from tests.factories import ADDRESS
+from tests.harness.invariants_story import Story
 from workflows.money_contracts import RefundMethod
 from workflows.return_contracts import (
     Condition,
@@ -45,14 +40,12 @@ PRICE = 1000
 S, R = ReturnStatus, Resolution
 
 
-class ReturnStory:
+class ReturnStory(Story):
     """Writes orders and returns the way their activities would, through the same code."""
 
     def __init__(self, sessions: SessionFactory) -> None:
-        self.sessions, self.settings, world = sessions, Settings(), SimulationConfig()
-        self.gateway = SimulatedPaymentGateway(sessions, world)
-        self.warehouse = SimulatedWarehouse(sessions, world)
-        self.carrier = SimulatedCarrier(sessions, world)
+        super().__init__(sessions)
+        self.settings = Settings()
         self._seq: dict[str, int] = {}
 
     async def sold(self, lines: dict[str, int]) -> str:
@@ -74,20 +67,7 @@ class ReturnStory:
             await self._pay("authorize", order_id, card)
         await self.warehouse.pick(order_id, [])
         await self.warehouse.pack(order_id, [])
-        label = await self.carrier.create_shipment(
-            order_id, ShipInput(order_id=order_id, address=make_address(), lines=[])
-        )
-        async with self.sessions.begin() as session:
-            await StockRepository(session).ship(order_id)
-            session.add(
-                ShipmentRecord(
-                    id=label.shipment_id,
-                    order_id=order_id,
-                    carrier=label.carrier,
-                    tracking_number=label.tracking_number,
-                    status="delivered",
-                )
-            )
+        await self.ship(order_id)
         if not order.awaits_return:
             await self._finish(order_id, card)
 
