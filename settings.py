@@ -86,6 +86,22 @@ class Settings(BaseSettings):
     return_auto_approve: bool = True
     return_receive_window: timedelta = timedelta(days=14)
     reconcile_grace: timedelta = timedelta(seconds=30)
+    # An order not shipped this long after placement is late: order.delayed, a mail, `Late`.
+    ship_sla: timedelta = timedelta(hours=48)
+
+    # Events and webhooks (README "Events and webhooks"). The relay fans new events out to
+    # webhook deliveries and customer e-mails every `relay_interval`.
+    relay_interval: timedelta = timedelta(milliseconds=250)
+    # Webhook URLs must be https and resolve to public addresses; on, http and private,
+    # loopback and link-local targets are allowed too (make run and the tests: local receivers).
+    webhook_allow_private: bool = False
+    # Customer e-mails: smtp://[user:password@]host[:port][?starttls=true] or smtps://...;
+    # unset: no e-mails are sent (nor recorded). `make run` points it at its mail catcher.
+    smtp_url: SecretStr | None = None
+    mail_from: str = "Example Shop <shop@example.com>"
+    # Where `make run`'s mail catcher keeps what it received: the console's Mail page shows it.
+    mail_catcher_dir: Path | None = None
+    mail_catcher_port: int = 2525  # make run's catcher, when OMS_SMTP_URL is not set
 
     # Simulated outside world: latency of each step, and of the carrier's delivery
     sim_step_latency: timedelta = timedelta(milliseconds=200)

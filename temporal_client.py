@@ -30,6 +30,14 @@ from workflows.contracts import (
     OrderStatus,
     order_workflow_id,
 )
+from workflows.integration_contracts import (
+    DeliveryInput,
+    MailInput,
+    RetryNow,
+    delivery_workflow_id,
+    mail_workflow_id,
+)
+from workflows.mail import MailWorkflow
 from workflows.money_contracts import (
     RefundInput,
     RefundStatus,
@@ -41,6 +49,7 @@ from workflows.return_contracts import ReturnInput, ReturnStatus, return_workflo
 from workflows.returns import ReturnWorkflow
 from workflows.rules import format_money, order_skus
 from workflows.steps import describe_lines, stock_lines
+from workflows.webhook_delivery import WebhookDeliveryWorkflow
 
 START_TIMEOUT = timedelta(seconds=5)
 
@@ -141,3 +150,51 @@ async def start_resolution(
         await start_refund(client, refund, task_queue)
     if order is not None:
         await start_order(client, order, task_queue)
+
+
+async def start_delivery(client: Client, delivery_id: str, task_queue: str) -> None:
+    """Start `webhook-delivery-{id}` unless it runs. Called for a delivery that is `pending`, so
+    a closed run (a retried delivery, or one ops terminated) runs again: each attempt checks
+    the row first, so a delivery that already ended is never sent again by it."""
+    with suppress(WorkflowAlreadyStartedError):
+        await client.start_workflow(
+            WebhookDeliveryWorkflow.run,
+            DeliveryInput(delivery_id=delivery_id),
+            id=delivery_workflow_id(delivery_id),
+            task_queue=task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            static_summary="Deliver an event to a webhook endpoint",
+            rpc_timeout=START_TIMEOUT,
+        )
+
+
+async def retry_delivery(client: Client, delivery_id: str, task_queue: str, actor: str) -> None:
+    """Try the delivery again now: a running workflow skips its wait (signal), a closed one runs
+    again from its first step (signal-with-start; the delivery row was set back to pending)."""
+    await client.start_workflow(
+        WebhookDeliveryWorkflow.run,
+        DeliveryInput(delivery_id=delivery_id),
+        id=delivery_workflow_id(delivery_id),
+        task_queue=task_queue,
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+        start_signal="retry_now",
+        start_signal_args=[RetryNow(requested_by=actor)],
+        static_summary=f"Deliver again (asked by {actor})",
+        rpc_timeout=START_TIMEOUT,
+    )
+
+
+async def start_mail(client: Client, notification_id: str, summary: str, task_queue: str) -> None:
+    """Start `mail-{id}` unless it exists: one send per notification."""
+    with suppress(WorkflowAlreadyStartedError):
+        await client.start_workflow(
+            MailWorkflow.run,
+            MailInput(notification_id=notification_id),
+            id=mail_workflow_id(notification_id),
+            task_queue=task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            static_summary=summary,
+            rpc_timeout=START_TIMEOUT,
+        )

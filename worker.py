@@ -1,5 +1,5 @@
-"""The worker process: builds the activities on one connection pool, runs OrderWorkflow and them,
-and the reconciler beside them."""
+"""The worker process: builds the activities on one connection pool, runs the workflows and them,
+and beside them the reconciler and the relay (events to webhook deliveries and e-mails)."""
 
 import asyncio
 import logging
@@ -11,13 +11,16 @@ from temporalio.worker import PollerBehavior, PollerBehaviorSimpleMaximum, Worke
 
 from activities.books import BookActivities
 from activities.inventory import InventoryActivities
+from activities.mail import MailActivities
 from activities.payments import PaymentActivities
 from activities.projection import ProjectionActivities
 from activities.returns import ReturnActivities
 from activities.shipping import ShippingActivities
 from activities.warehouse import WarehouseActivities
+from activities.webhooks import WebhookActivities
 from db.payments import PaymentLedger
 from db.session import SessionFactory, create_engine, create_session_factory
+from integration.relay import Relay
 from reconciler import reconcile_forever
 from settings import Settings, get_settings
 from simulation.carrier import SimulatedCarrier
@@ -25,14 +28,16 @@ from simulation.payments import SimulatedPaymentGateway
 from simulation.warehouse import SimulatedWarehouse
 from simulation.world import SimulationConfig
 from temporal_client import connect_temporal
+from workflows.mail import MailWorkflow
 from workflows.order import OrderWorkflow
 from workflows.refund import RefundWorkflow
 from workflows.returns import ReturnWorkflow
+from workflows.webhook_delivery import WebhookDeliveryWorkflow
 
 
 def build_activities(sessions: SessionFactory, settings: Settings) -> list[Callable[..., object]]:
-    """Every activity of an order, a refund and a return, wired to PostgreSQL and the simulated
-    outside world."""
+    """Every activity of an order, a refund, a return, a webhook delivery and a customer e-mail,
+    wired to PostgreSQL, the simulated outside world, real HTTP and SMTP."""
     world = SimulationConfig.from_settings(settings)
     inventory = InventoryActivities(sessions)
     payments = PaymentActivities(SimulatedPaymentGateway(sessions, world), PaymentLedger(sessions))
@@ -42,6 +47,8 @@ def build_activities(sessions: SessionFactory, settings: Settings) -> list[Calla
     shipping = ShippingActivities(carrier)
     projection = ProjectionActivities(sessions)
     returns = ReturnActivities(sessions, settings, carrier)
+    webhooks = WebhookActivities(sessions, settings)
+    mail = MailActivities(sessions, settings)
     return [
         inventory.reserve_stock,
         inventory.change_reservation,
@@ -66,12 +73,17 @@ def build_activities(sessions: SessionFactory, settings: Settings) -> list[Calla
         shipping.confirm_delivery,
         projection.record_status,
         projection.record_audit,
+        projection.record_delay,
         returns.record_return_status,
         returns.create_return_label,
         returns.void_return_label,
         returns.receive_return_units,
         returns.resolve_return,
         returns.settle_return,
+        webhooks.deliver_webhook,
+        webhooks.give_up_webhook,
+        mail.send_mail,
+        mail.fail_mail,
     ]
 
 
@@ -97,29 +109,37 @@ def worker_options() -> WorkerOptions:
 
 
 def build_worker(client: Client, sessions: SessionFactory, settings: Settings) -> Worker:
-    """A worker for the configured task queue (`OMS_TASK_QUEUE`) with the order, refund and
-    return workflows and all their activities."""
+    """A worker for the configured task queue (`OMS_TASK_QUEUE`) with every workflow (order,
+    refund, return, webhook delivery, mail) and all their activities."""
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[OrderWorkflow, RefundWorkflow, ReturnWorkflow],
+        workflows=[
+            OrderWorkflow,
+            RefundWorkflow,
+            ReturnWorkflow,
+            WebhookDeliveryWorkflow,
+            MailWorkflow,
+        ],
         activities=build_activities(sessions, settings),
         **worker_options(),
     )
 
 
 async def main() -> None:
-    """Run the worker and the reconciler until interrupted."""
+    """Run the worker, the reconciler and the relay until interrupted."""
     settings = get_settings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     engine = create_engine(settings)
     sessions = create_session_factory(engine)
     client = await connect_temporal(settings)
     reconciler = asyncio.create_task(reconcile_forever(client, sessions, settings))
+    relay = asyncio.create_task(Relay(client, sessions, settings).run_forever())
     try:
         await build_worker(client, sessions, settings).run()
     finally:
         reconciler.cancel()
+        relay.cancel()
         await engine.dispose()
 
 

@@ -74,7 +74,7 @@ class BookActivities:
     async def fail_refund(self, input: FailRefundInput) -> None:
         """The gateway refused: the refund ends failed, its claim given back."""
         async with self._sessions.begin() as session:
-            books.fail_refund(await _refund(session, input.refund_id), input.reason)
+            await books.fail_refund(session, await _refund(session, input.refund_id), input.reason)
 
 
 async def _order(session: AsyncSession, order_id: str, lines: bool = False) -> OrderRecord:

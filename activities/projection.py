@@ -1,10 +1,13 @@
 """The read model: each workflow transition becomes an order row update and a history row."""
 
+from datetime import UTC, datetime
+
 from sqlalchemy import delete, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 
+from db import order_events
 from db.audit import AuditRepository
 from db.mapping import (
     to_address_json,
@@ -16,6 +19,7 @@ from db.mapping import (
 from db.models import HistoryRecord, OrderLineRecord, OrderRecord, ShipmentRecord
 from db.session import SessionFactory
 from workflows.contracts import ActivityName, RecordAuditInput, RecordStatusInput
+from workflows.integration_contracts import RecordDelayInput
 
 
 class ProjectionActivities:
@@ -26,13 +30,19 @@ class ProjectionActivities:
 
     @activity.defn(name=ActivityName.RECORD_STATUS)
     async def record_status(self, input: RecordStatusInput) -> None:
-        """Record one transition: history row, order status (unless newer landed), shipment."""
+        """Record one transition: history row, order status (unless newer landed), shipment, and
+        its events."""
         entry = input.entry
         history = to_history_row(input.order_id, input.seq, entry)
         async with self._sessions.begin() as session:
-            await session.execute(
-                insert(HistoryRecord).values(history.column_values()).on_conflict_do_nothing()
+            inserted = await session.scalar(
+                insert(HistoryRecord)
+                .values(history.column_values())
+                .on_conflict_do_nothing()
+                .returning(HistoryRecord.seq)
             )
+            if inserted is None:
+                return  # a retry: the first attempt's transaction wrote all of it
             await session.execute(
                 update(OrderRecord)
                 .where(OrderRecord.id == input.order_id, OrderRecord.version < input.seq)
@@ -53,6 +63,20 @@ class ProjectionActivities:
                         index_elements=[ShipmentRecord.id], set_={"status": shipment.status}
                     )
                 )
+            await order_events.recorded(session, input)  # in the same transaction: the outbox
+
+    @activity.defn(name=ActivityName.RECORD_DELAY)
+    async def record_delay(self, input: RecordDelayInput) -> None:
+        """The order missed its shipping SLA: marked late and `order.delayed`, once."""
+        async with self._sessions.begin() as session:
+            marked = await session.scalar(
+                update(OrderRecord)
+                .where(OrderRecord.id == input.order_id, OrderRecord.late_at.is_(None))
+                .values(late_at=datetime.now(UTC))
+                .returning(OrderRecord.id)
+            )
+            if marked is not None:
+                await order_events.delayed(session, input.order_id, input.due_at.isoformat())
 
     @activity.defn(name=ActivityName.RECORD_AUDIT)
     async def record_audit(self, input: RecordAuditInput) -> None:

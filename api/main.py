@@ -15,14 +15,18 @@ from api.routes import (
     api_keys,
     claims,
     codec,
+    customers,
+    events,
     health,
     inventory,
     invoices,
+    notifications,
     orders,
     refunds,
     returns,
     store_credit,
     support,
+    webhooks,
 )
 from db.session import create_engine, create_session_factory
 from settings import Settings, get_settings
@@ -62,7 +66,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     money = (refunds, returns, claims, invoices, store_credit, accounting)
-    for module in (orders, support, *money, inventory, api_keys, health, codec):
+    integration = (events, webhooks, customers, notifications)
+    for module in (orders, support, *money, *integration, inventory, api_keys, health, codec):
         app.include_router(module.router)
     console.install(app)  # its routes, login redirects, 403 pages, security headers
     app.add_middleware(codec.CodecCors)  # CORS for the Temporal UI, on /codec/ only

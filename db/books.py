@@ -12,9 +12,10 @@ from functools import lru_cache
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db import documents, journal, payments, store_credit
+from db import documents, events, journal, payments, snapshots, store_credit
 from db.models import DocumentRecord, OrderRecord, RefundRecord, StoreCreditEntryRecord
 from db.store_credit import CreditEntry, CreditKind
+from integration.catalog import EventType
 from money import journal as book
 from money.documents import breakdown_from_json
 from settings import Settings
@@ -82,8 +83,8 @@ async def invoice_order(
     if captured > 0:
         booking = book.card_capture(chart(settings), order.id, captured)
         await _post(session, booking, order, f"{order.id}:capture")
-    elif payment is not None:
-        payments.mark_captured_by_credit(payment)
+    elif payment is not None and payments.mark_captured_by_credit(payment):
+        await payments.captured(session, payment)
     return invoice
 
 
@@ -113,14 +114,21 @@ async def complete_refund(
     payments.add_refunded(payment, refund.amount)
     refund.status, refund.credit_note = RefundStatus.SUCCEEDED.value, note.number
     refund.completed_at = datetime.now(UTC)
+    await _refund_event(session, EventType.REFUND_SUCCEEDED, refund)
     return note.number
 
 
-def fail_refund(refund: RefundRecord, reason: str) -> None:
+async def fail_refund(session: AsyncSession, refund: RefundRecord, reason: str) -> None:
     """The gateway refused: the refund ends failed and its claim no longer counts."""
     if refund.status == RefundStatus.PENDING:
         refund.status, refund.failure_reason = RefundStatus.FAILED.value, reason
         refund.completed_at = datetime.now(UTC)
+        await _refund_event(session, EventType.REFUND_FAILED, refund)
+
+
+async def _refund_event(session: AsyncSession, event: EventType, refund: RefundRecord) -> None:
+    await session.flush()
+    await events.emit(session, event, refund.id, {"refund": snapshots.refund(refund)})
 
 
 async def grant_goodwill(

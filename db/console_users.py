@@ -43,6 +43,10 @@ class SecurityEvent(StrEnum):
     USER_CREATED = "user_created"
     USER_DISABLED = "user_disabled"
     USER_ENABLED = "user_enabled"
+    WEBHOOK_CREATED = "webhook_created"  # a subscriber: its secret is a credential
+    WEBHOOK_CHANGED = "webhook_changed"
+    WEBHOOK_DELETED = "webhook_deleted"
+    WEBHOOK_SECRET_ROTATED = "webhook_secret_rotated"
 
 
 class ConsoleUserRecord(Base):

@@ -13,7 +13,9 @@ from decimal import Decimal
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db import customers, events, snapshots
 from db.models import DocumentRecord, OrderRecord, RefundRecord, TaxRateRecord
+from integration.catalog import EventType
 from money.documents import (
     SERIES,
     Document,
@@ -166,7 +168,17 @@ async def _issue(
     )
     session.add(record)
     await session.flush()
+    await _announce(session, record, order.customer_id)
     return record
+
+
+async def _announce(session: AsyncSession, document: DocumentRecord, customer_id: str) -> None:
+    """`invoice.issued` or `credit_note.issued`, and the customer's spend with it."""
+    invoice = document.kind == DocumentKind.INVOICE
+    issued = EventType.INVOICE_ISSUED if invoice else EventType.CREDIT_NOTE_ISSUED
+    await events.emit(session, issued, document.number, {"document": snapshots.document(document)})
+    amount = {"invoiced" if invoice else "credited": document.total}
+    await customers.spent(session, customer_id, document.currency, **amount)
 
 
 def seller(settings: Settings) -> Party:

@@ -16,6 +16,7 @@ from sqlalchemy import TextClause
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.integration_invariants import INTEGRATION_CHECKS
 from db.ledger_invariants import LEDGER_CHECKS
 from db.money_invariants import MONEY_CHECKS
 from db.return_invariants import RETURN_CHECKS, returns_not_terminal
@@ -246,7 +247,7 @@ async def check(
     """Every broken invariant among `order_ids` (and their SKUs), or everywhere; [] when sound."""
     ids = None if order_ids is None else list(order_ids)
     checks: list[Check] = [_duplicates, _sku_books, _book_outs, _outcomes, *MONEY_CHECKS]
-    checks += [*LEDGER_CHECKS, *RETURN_CHECKS]
+    checks += [*LEDGER_CHECKS, *RETURN_CHECKS, *INTEGRATION_CHECKS]
     if require_terminal:
         checks[:0] = [_not_terminal, returns_not_terminal]
     async with sessions() as session:

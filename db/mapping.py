@@ -54,6 +54,8 @@ def to_order_input(record: OrderRecord, settings: Settings) -> OrderInput:
         payment_review_above=settings.payment_review_above,
         store_credit=record.store_credit,
         awaits_return=bool(record.awaits_return),  # False on a row not yet flushed
+        ship_sla_s=settings.ship_sla.total_seconds(),
+        placed_at=record.created_at,
     )
 
 

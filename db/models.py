@@ -107,6 +107,7 @@ class OrderRecord(Base):
         ForeignKey("returns.id", use_alter=True), default=None
     )
     awaits_return: Mapped[bool] = mapped_column(default=False)
+    late_at: Mapped[datetime | None] = mapped_column(Timestamp, default=None)  # OMS_SHIP_SLA passed
 
     lines: Mapped[list["OrderLineRecord"]] = relationship(
         order_by="OrderLineRecord.line_no", lazy="raise"
@@ -239,6 +240,17 @@ class SimShipmentRecord(Base):
 
 # The money rows (db/money_models.py), importable from here like every row: OrderRecord's
 # relationships name them.
+from db.integration_models import (  # noqa: E402
+    CustomerRecord,
+    CustomerSpendRecord,
+    EventRecord,
+    EventStreamRecord,
+    NotificationRecord,
+    RelayCursorRecord,
+    WebhookAttemptRecord,
+    WebhookDeliveryRecord,
+    WebhookEndpointRecord,
+)
 from db.money_models import (  # noqa: E402
     DocumentCounterRecord,
     DocumentRecord,
@@ -259,13 +271,19 @@ from db.return_models import (  # noqa: E402
 )
 
 __all__ = [
+    "CustomerRecord",
+    "CustomerSpendRecord",
     "DocumentCounterRecord",
     "DocumentRecord",
+    "EventRecord",
+    "EventStreamRecord",
     "JournalEntryRecord",
     "JournalLineRecord",
+    "NotificationRecord",
     "PaymentRecord",
     "PaymentTransactionRecord",
     "RefundRecord",
+    "RelayCursorRecord",
     "ReturnHistoryRecord",
     "ReturnLineRecord",
     "ReturnReceiptRecord",
@@ -273,4 +291,7 @@ __all__ = [
     "StoreCreditAccountRecord",
     "StoreCreditEntryRecord",
     "TaxRateRecord",
+    "WebhookAttemptRecord",
+    "WebhookDeliveryRecord",
+    "WebhookEndpointRecord",
 ]

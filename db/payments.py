@@ -12,8 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db import events, snapshots
 from db.models import OrderRecord, PaymentRecord, PaymentTransactionRecord
 from db.session import SessionFactory
+from integration.catalog import EventType
 from workflows.money_contracts import PaymentStatus
 
 P = PaymentStatus
@@ -75,7 +77,16 @@ async def record(session: AsyncSession, tx: Transaction) -> bool:
     payment = await locked(session, tx.order_id)
     if payment is not None:
         _apply(payment, tx)
+        if tx.kind == "capture" and tx.outcome == "succeeded":
+            await captured(session, payment)
     return True
+
+
+async def captured(session: AsyncSession, payment: PaymentRecord) -> None:
+    """`payment.captured`: the order's money was taken (by card, or by store credit alone)."""
+    await session.flush()
+    data = {"payment": snapshots.payment(payment)}
+    await events.emit(session, EventType.PAYMENT_CAPTURED, payment.order_id, data)
 
 
 async def locked(session: AsyncSession, order_id: str) -> PaymentRecord | None:
@@ -115,11 +126,14 @@ def _refund_status(payment: PaymentRecord) -> PaymentStatus:
     return P.REFUNDED if payment.refunded >= total_paid else P.PARTIALLY_REFUNDED
 
 
-def mark_captured_by_credit(payment: PaymentRecord) -> None:
-    """An order paid with store credit alone is `captured` when its credit is redeemed."""
-    if payment.status in (P.PENDING.value, P.AUTHORIZED.value):
-        payment.status = P.CAPTURED.value
-        payment.updated_at = datetime.now(UTC)
+def mark_captured_by_credit(payment: PaymentRecord) -> bool:
+    """An order paid with store credit alone is `captured` when its credit is redeemed (False:
+    it already was)."""
+    if payment.status not in (P.PENDING.value, P.AUTHORIZED.value):
+        return False
+    payment.status = P.CAPTURED.value
+    payment.updated_at = datetime.now(UTC)
+    return True
 
 
 class PaymentLedger:

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from db import books, payments, refunds
+from db import books, order_events, payments, refunds
 from db.models import HistoryRecord, OrderLineRecord, OrderRecord, RefundRecord, ReturnRecord
 from db.refunds import RefundAsk, RefundRefused, UnitsAsked
 from settings import Settings
@@ -343,5 +343,6 @@ async def _place(
     )
     session.add(placed)
     await session.flush()
+    await order_events.placed(session, placed)  # order.created, the customer's view
     ret.exchange_order_id = order_id
     return placed

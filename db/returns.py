@@ -9,12 +9,14 @@ or once they came back (a completed or expired return received them) or were cla
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import case, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from db import events, snapshots
 from db.models import (
     MovementRecord,
     OrderRecord,
@@ -24,6 +26,7 @@ from db.models import (
     ReturnRecord,
 )
 from db.stock import StockRepository
+from integration.catalog import EventType
 from workflows.return_contracts import (
     RETURN_OPEN,
     Condition,
@@ -32,6 +35,7 @@ from workflows.return_contracts import (
     ReturnKind,
 )
 
+E = EventType
 RESTOCK = "return_restock"  # the movement of a resellable unit back on the shelf
 WRITE_OFF = "return_damaged"  # the movement of a damaged unit into the damaged count
 
@@ -80,9 +84,12 @@ async def returned_units(session: AsyncSession, order_id: str) -> dict[str, int]
 
 
 async def create(session: AsyncSession, record: ReturnRecord) -> None:
-    """Insert the return with its lines and first history row; the idempotency key may refuse."""
+    """Insert the return with its lines and first history row; the idempotency key may refuse.
+    `return.requested` (or `claim.created`) with it."""
     session.add(record)
     await session.flush()
+    claim = record.kind == ReturnKind.CLAIM.value
+    await _announce(session, record.id, E.CLAIM_CREATED if claim else E.RETURN_REQUESTED)
 
 
 async def get(session: AsyncSession, return_id: str) -> ReturnRecord | None:
@@ -186,6 +193,23 @@ async def record_status(session: AsyncSession, record: RecordReturnStatusInput) 
         .where(ReturnRecord.id == record.return_id, ReturnRecord.version < record.seq)
         .values(**values)
     )
+    moved = EventType(f"return.{entry.status.value}")
+    await _announce(session, record.return_id, moved, {"reason": entry.reason, "by": entry.actor})
+
+
+async def _announce(
+    session: AsyncSession, return_id: str, event: EventType, detail: dict[str, Any] | None = None
+) -> None:
+    """The return's event with its snapshot as this transaction wrote it (its writers use
+    statements or the row they added, never a stale loaded row)."""
+    query = (
+        select(ReturnRecord)
+        .where(ReturnRecord.id == return_id)
+        .options(selectinload(ReturnRecord.lines))
+    )
+    ret = (await session.scalars(query)).one()
+    data = {"return": snapshots.return_(ret), **(detail or {})}
+    await events.emit(session, event, return_id, data)
 
 
 async def receive(session: AsyncSession, receipt: ReceiveUnitsInput) -> list[str]:

@@ -15,7 +15,9 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db import customers, events, snapshots
 from db.models import StoreCreditAccountRecord, StoreCreditEntryRecord
+from integration.catalog import EventType
 
 
 class CreditKind(StrEnum):
@@ -55,11 +57,16 @@ async def append(session: AsyncSession, entry: CreditEntry) -> StoreCreditEntryR
     if (existing := await by_key(session, entry.key)) is not None:
         return existing
     delta = _SIGN[entry.kind] * entry.amount
-    account = await _account(session, entry.customer_id, entry.currency)
-    if account.balance + delta < 0:
-        raise InsufficientCredit(account.balance, entry.amount)
-    account.balance += delta
-    account.updated_at = datetime.now(UTC)
+    account, seq = None, None
+    if delta:  # a redemption spends what its hold already took: the balance stays
+        # The customer's stream before the balance row: every writer of a customer locks in
+        # that order (db/customers.py), so two of them never wait for each other.
+        seq = await customers.reserve(session, entry.customer_id)
+        account = await _account(session, entry.customer_id, entry.currency)
+        if account.balance + delta < 0:
+            raise InsufficientCredit(account.balance, entry.amount)
+        account.balance += delta
+        account.updated_at = datetime.now(UTC)
     record = StoreCreditEntryRecord(
         customer_id=entry.customer_id,
         currency=entry.currency,
@@ -75,7 +82,30 @@ async def append(session: AsyncSession, entry: CreditEntry) -> StoreCreditEntryR
     )
     session.add(record)
     await session.flush()
+    if account is not None:
+        await _changed(session, account, record, seq)
     return record
+
+
+async def _changed(
+    session: AsyncSession,
+    account: StoreCreditAccountRecord,
+    entry: StoreCreditEntryRecord,
+    customer_seq: int | None,
+) -> None:
+    """`store_credit.changed`, and the customer's view with its new balance."""
+    data = {
+        "store_credit": snapshots.store_credit(account),
+        "kind": entry.kind,
+        "delta": entry.delta,
+        "order_id": entry.order_id,
+        "refund_id": entry.refund_id,
+        "reason": entry.reason,
+    }
+    aggregate_id = f"{account.customer_id}:{account.currency}"
+    await events.emit(session, EventType.STORE_CREDIT_CHANGED, aggregate_id, data)
+    if customer_seq is not None:
+        await customers.publish(session, account.customer_id, customer_seq)
 
 
 async def by_key(session: AsyncSession, key: str) -> StoreCreditEntryRecord | None:

@@ -38,6 +38,10 @@ class Invariant(StrEnum):
     RETURN_STOCK_MISMATCH = "return_stock_mismatch"
     RETURN_REFUND_MISMATCH = "return_refund_mismatch"
     REPLACEMENT_MISMATCH = "replacement_mismatch"
+    # events and the customer view (db/integration_invariants.py)
+    EVENT_SEQUENCE_GAPPED = "event_sequence_gapped"
+    ORDER_EVENTS_MISMATCH = "order_events_mismatch"
+    CUSTOMER_VIEW_MISMATCH = "customer_view_mismatch"
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -43,6 +43,7 @@ def _start(settings: Settings, supervisor: Supervisor) -> None:
     print(f"devstack: Temporal on {temporal.address} (log: {temporal.log_path})", flush=True)
     database_url = _database_url(settings, data_dir, supervisor)
     env = _child_env(settings, database_url, temporal) | child_secrets(settings, data_dir)
+    env |= _mail(settings, data_dir, supervisor)
     subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], env=env, check=True)
     print("devstack: database migrated", flush=True)
     _bootstrap(data_dir / CREDENTIALS, env)
@@ -76,6 +77,27 @@ def _database_url(settings: Settings, data_dir: Path, supervisor: Supervisor) ->
         flush=True,
     )
     return postgres.url
+
+
+def _mail(settings: Settings, data_dir: Path, supervisor: Supervisor) -> dict[str, str]:
+    """Customer e-mails go to a local mail catcher (a real SMTP server keeping each message
+    under .oms/mail/, shown by the console's Mail page) unless OMS_SMTP_URL names a server.
+    Webhooks may go to local receivers."""
+    env = {"OMS_WEBHOOK_ALLOW_PRIVATE": os.environ.get("OMS_WEBHOOK_ALLOW_PRIVATE", "true")}
+    if settings.smtp_url is not None:
+        return env
+    mailbox, port = data_dir / "mail", settings.mail_catcher_port
+    if is_listening(port):
+        raise RuntimeError(f"{LOOPBACK}:{port} is in use (set OMS_MAIL_CATCHER_PORT)")
+    catcher = [sys.executable, "-m", "integration.mail.catcher", "--dir", str(mailbox)]
+    program = Program("mail", [*catcher, "--host", LOOPBACK, "--port", str(port)], dict(os.environ))
+    supervisor.start(program)
+    wait_until_listening(program.name, program.process, port, API_START_TIMEOUT, LOOPBACK)
+    print(f"devstack: mail catcher on {LOOPBACK}:{port} (mail: {mailbox})", flush=True)
+    return env | {
+        "OMS_SMTP_URL": f"smtp://{LOOPBACK}:{port}",
+        "OMS_MAIL_CATCHER_DIR": str(mailbox),
+    }
 
 
 def _child_env(settings: Settings, database_url: str, temporal: EmbeddedTemporal) -> dict[str, str]:
@@ -112,6 +134,7 @@ def _announce(settings: Settings, temporal: EmbeddedTemporal, data_dir: Path) ->
         f"  API docs     {api}/docs\n"
         f"  Temporal UI  {temporal.ui_url}\n"
         f"  Credentials  {data_dir / CREDENTIALS} (source it: $OMS_STOREFRONT_KEY, ...)\n"
+        f"  Customer mail {api}/console/mail (kept in {data_dir / 'mail'})\n"
         f"  Data, logs   {data_dir}\n",
         flush=True,
     )

@@ -31,6 +31,11 @@ class Scope(StrEnum):
     RETURNS_CANCEL = "returns:cancel"
     CLAIMS_CREATE = "claims:create"
     CLAIMS_READ = "claims:read"
+    EVENTS_READ = "events:read"  # the event feed
+    WEBHOOKS_READ = "webhooks:read"  # endpoints (never their secrets) and delivery logs
+    WEBHOOKS_MANAGE = "webhooks:manage"  # subscribe, change, rotate, retry, replay
+    CUSTOMERS_READ = "customers:read"  # a storefront: its own channel's customers only
+    NOTIFICATIONS_READ = "notifications:read"  # the e-mails an order sent
 
 
 class Role(StrEnum):
@@ -54,6 +59,7 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
             S.RETURNS_CREATE,
             S.RETURNS_READ,
             S.RETURNS_CANCEL,
+            S.CUSTOMERS_READ,
         }
     ),
     Role.SUPPORT: frozenset(
@@ -75,6 +81,8 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
             S.RETURNS_CANCEL,
             S.CLAIMS_CREATE,
             S.CLAIMS_READ,
+            S.CUSTOMERS_READ,
+            S.NOTIFICATIONS_READ,
         }
     ),
     Role.WAREHOUSE: frozenset(
@@ -92,6 +100,10 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
             S.ACCOUNTING_READ,
             S.RETURNS_READ,
             S.CLAIMS_READ,
+            S.EVENTS_READ,
+            S.WEBHOOKS_READ,
+            S.CUSTOMERS_READ,
+            S.NOTIFICATIONS_READ,
         }
     ),
     Role.ADMIN: frozenset(Scope),

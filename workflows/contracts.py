@@ -23,6 +23,8 @@ REFUND_STATUS = SearchAttributeKey.for_keyword("RefundStatus")
 ORDER_ID = SearchAttributeKey.for_keyword("OrderId")
 # The return workflows' (workflows/return_contracts.py): `ReturnStatus = "awaiting_receipt"`.
 RETURN_STATUS = SearchAttributeKey.for_keyword("ReturnStatus")
+# Not shipped within OMS_SHIP_SLA of placement: ops filter with `Late = true`.
+LATE = SearchAttributeKey.for_bool("Late")
 AnyKey = (
     SearchAttributeKey[str]
     | SearchAttributeKey[bool]
@@ -38,6 +40,7 @@ SEARCH_ATTRIBUTES: tuple[AnyKey, ...] = (
     REFUND_STATUS,
     ORDER_ID,
     RETURN_STATUS,
+    LATE,
 )
 
 
@@ -106,6 +109,10 @@ class OrderInput:
     # An advance exchange: shipped before its return arrives; captured (and invoiced) once the
     # return's workflow signals `return_settled` with how much the returned goods cover.
     awaits_return: bool = False
+    # Not shipped `ship_sla_s` after `placed_at`: the order is late (order.delayed, `Late`).
+    # None: no watch (orders started before it existed).
+    ship_sla_s: float | None = None
+    placed_at: datetime | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -411,3 +418,8 @@ class ActivityName(StrEnum):
     RECEIVE_RETURN_UNITS = "receive_return_units"
     RESOLVE_RETURN = "resolve_return"
     SETTLE_RETURN = "settle_return"
+    RECORD_DELAY = "record_delay"
+    DELIVER_WEBHOOK = "deliver_webhook"
+    GIVE_UP_WEBHOOK = "give_up_webhook"
+    SEND_MAIL = "send_mail"
+    FAIL_MAIL = "fail_mail"

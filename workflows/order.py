@@ -11,6 +11,7 @@ from temporalio.exceptions import ActivityError, CancelledError
 with workflow.unsafe.imports_passed_through():  # deterministic modules only: no database, no HTTP
     from workflows import steps
     from workflows.contracts import (
+        LATE,
         ActivityName,
         Actor,
         CancelAccepted,
@@ -28,6 +29,7 @@ with workflow.unsafe.imports_passed_through():  # deterministic modules only: no
     )
     from workflows.progress import OrderProgress
     from workflows.return_contracts import ReturnSettled
+    from workflows.rules import backorder_reason
     from workflows.saga import Saga
     from workflows.stopping import (
         OrderStopped,
@@ -62,9 +64,12 @@ class OrderWorkflow:
         self._saga = Saga(lambda undo: steps.undo(undo, input.order_id))
         self._retry_now = False
         self._return_settled: ReturnSettled | None = None  # an advance exchange's return ended
+        self._sla: asyncio.Task[None] | None = None  # watches the shipping SLA (order.delayed)
 
     @workflow.run
     async def run(self, input: OrderInput) -> OrderResult:
+        if input.ship_sla_s is not None and workflow.patched("ship-sla"):
+            self._sla = asyncio.create_task(self._watch_shipping_sla(input.ship_sla_s))
         try:  # each step names its undo, registered just before the step's activity starts
             if input.store_credit > 0:  # the customer's credit first: promised at placement
                 await self._step("store_credit", self._hold_credit, undo=A.RELEASE_STORE_CREDIT)
@@ -179,7 +184,7 @@ class OrderWorkflow:
         if not missing:
             progress.reserved = True
         elif progress.status is not S.BACKORDERED:
-            await self._timeline.advance(S.BACKORDERED, f"waiting for {', '.join(missing)}")
+            await self._timeline.advance(S.BACKORDERED, backorder_reason(missing))
             # Stock that arrived before the API could see this order waiting sent no wake-up;
             # one more attempt now closes that gap.
             self._retry_now = workflow.patched("reserve-again-once-backordered")
@@ -266,6 +271,24 @@ class OrderWorkflow:
         self._saga.forget()
         await self._invoice()
 
+    async def _watch_shipping_sla(self, sla_s: float) -> None:
+        """A durable timer beside the steps: not shipped (nor ended) `sla_s` after placement, the
+        order is late: the `Late` search attribute for ops, `order.delayed` for the world."""
+        progress = self._progress
+        placed = progress.order.placed_at or workflow.now()
+        due = placed + timedelta(seconds=sla_s)
+        remaining = (due - workflow.now()).total_seconds()
+        if remaining > 0:
+            try:
+                await workflow.wait_condition(progress.left_or_ended, timeout=remaining)
+                return
+            except TimeoutError:
+                pass
+        if progress.left_or_ended():
+            return
+        workflow.upsert_search_attributes([LATE.value_set(True)])
+        await steps.record_delay(progress.order, due)
+
     async def _step(
         self,
         name: str,
@@ -321,5 +344,7 @@ class OrderWorkflow:
         note: str | None = None,
     ) -> OrderResult:
         await self._timeline.advance(status, reason, actor, note=note)
+        if self._sla is not None:
+            await self._sla  # ended with the status above, or still recording the delay
         await workflow.wait_condition(workflow.all_handlers_finished)
         return OrderResult(order_id=self._progress.order.order_id, status=status, reason=reason)

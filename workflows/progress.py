@@ -4,6 +4,9 @@ from dataclasses import dataclass
 
 from workflows.contracts import CancelRequest, HoldRequest, OrderInput, OrderStatus
 
+S = OrderStatus
+_GONE = frozenset({S.SHIPPED, S.DELIVERED, S.COMPLETED, S.CANCELLED, S.FAILED})
+
 
 @dataclass(kw_only=True)
 class OrderProgress:
@@ -29,6 +32,10 @@ class OrderProgress:
     def where(self) -> OrderStatus:
         """Where the order is in its story: the status it resumes to while on hold."""
         return self.resume_to if self.resume_to is not None else self.status
+
+    def left_or_ended(self) -> bool:
+        """Shipped, or stopping for good: no longer late for shipping, whatever the clock says."""
+        return self.stopping or self.status in _GONE
 
     def waiting(self) -> str | None:
         """What the order waits for, as ops read it: a step's wait, else the release of a hold."""

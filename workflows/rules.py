@@ -198,3 +198,17 @@ def format_money(amount: int, currency: str) -> str:
     sign = "-" if amount < 0 else ""
     whole, cents = divmod(abs(amount), 100)
     return f"{sign}{whole}.{cents:02d} {currency}"
+
+
+WAITING_FOR = "waiting for "  # a backordered order's history reason: "waiting for SKU-1, SKU-2"
+
+
+def backorder_reason(missing: Sequence[str]) -> str:
+    return WAITING_FOR + ", ".join(missing)
+
+
+def backordered_skus(reason: str | None) -> list[str]:
+    """The SKUs a backordered history row waits for (`backorder_reason` read back)."""
+    if reason is None or not reason.startswith(WAITING_FOR):
+        return []
+    return reason.removeprefix(WAITING_FOR).split(", ")

@@ -8,7 +8,7 @@ import asyncio
 from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from temporalio import workflow
@@ -36,6 +36,7 @@ from workflows.contracts import (
     WarehouseInput,
     WarehouseResult,
 )
+from workflows.integration_contracts import RecordDelayInput
 from workflows.money_contracts import HoldStoreCreditInput, InvoiceResult
 from workflows.rules import format_money
 
@@ -267,6 +268,17 @@ async def record_status(record: RecordStatusInput) -> None:
         start_to_close_timeout=SHORT,
         retry_policy=OWN_DB,
         summary=summary,
+    )
+
+
+async def record_delay(order: OrderInput, due_at: datetime) -> None:
+    """The order missed its shipping SLA: `order.delayed` (once; a local activity)."""
+    await workflow.execute_local_activity(
+        A.RECORD_DELAY,
+        RecordDelayInput(order_id=order.order_id, due_at=due_at),
+        start_to_close_timeout=SHORT,
+        retry_policy=OWN_DB,
+        summary=f"Late: not shipped by {due_at:%Y-%m-%d %H:%M} UTC",
     )
 
 

@@ -21,7 +21,13 @@ from starlette.responses import Response
 
 from api.console.answers import Answer
 from api.schemas import HoldReason
-from db.models import AuditRecord, OrderRecord, ReturnRecord, StoreCreditAccountRecord
+from db.models import (
+    AuditRecord,
+    NotificationRecord,
+    OrderRecord,
+    ReturnRecord,
+    StoreCreditAccountRecord,
+)
 from db.refunds import OPEN
 from money.documents import DocumentKind
 from security.roles import Scope
@@ -66,6 +72,11 @@ def receiving_url(return_id: str) -> str:
     return f"{PREFIX}/receiving?q={quote(return_id, safe='')}"
 
 
+def customer_url(customer_id: str) -> str:
+    """The customer's page."""
+    return f"{PREFIX}/customers/{quote(customer_id, safe='')}"
+
+
 def temporal_url(settings: Settings, order_id: str) -> str:
     """The order's workflow in the Temporal UI."""
     base = settings.temporal_ui_url.rstrip("/")
@@ -91,6 +102,7 @@ def _environment() -> jinja2.Environment:
         "pdf_url": pdf_url,
         "return_url": return_url,
         "receiving_url": receiving_url,
+        "customer_url": customer_url,
     }
     return env
 
@@ -170,11 +182,13 @@ def order(
     answer: Answer | None,
     credit: Sequence[StoreCreditAccountRecord] | None = None,
     returns: Sequence[ReturnRecord] | None = None,
+    notifications: Sequence[NotificationRecord] | None = None,
 ) -> Response:
     """One order with the forms the user's role may send; each form gets a fresh idempotency
     key per rendering. `audit` is None for a role that may not read the audit trail, `credit`
     (the customer's store credit balances) for one that may not read store credit, `returns`
-    (its returns and the claims the role may read) for one that may read neither."""
+    (its returns and the claims the role may read) for one that may read neither,
+    `notifications` (the customer e-mails it sent) for one that may not read them."""
     context = {
         "order": order,
         "audit": audit,
@@ -194,6 +208,8 @@ def order(
         "whole_units": order.currency in ZERO_DECIMAL_CURRENCIES,
         "credit": credit,
         "returns": returns,
+        "notifications": notifications,
+        "customers_read": Scope.CUSTOMERS_READ.value,
     }
     return render(request, "order.html", context)
 

@@ -21,7 +21,7 @@ from api.console.answers import FormProblem
 from api.deps import SessionDep, SettingsDep, SupportDep
 from api.errors import OrderNotFound, Refused, SupportUnavailable
 from api.support_service import SupportService
-from db import store_credit
+from db import notifications, store_credit
 from db.models import OrderRecord
 from db.orders import OrderRepository
 from security.principal import Principal
@@ -66,8 +66,8 @@ async def order_page(
     support: SupportDep,
     caller: Reader,
 ) -> Response:
-    """The order and its money, the forms the user's role may send, and the answer to their
-    last action."""
+    """The order and its money, its customer e-mails, the forms the user's role may send, and
+    the answer to their last action."""
     order = await OrderRepository(session).get_with_details(order_id)
     if order is None:
         return pages.not_found(request, "order", order_id)
@@ -77,7 +77,10 @@ async def order_page(
         credit = await store_credit.balances(session, order.customer_id)
     answer = answers.decode(request.cookies.get(answers.COOKIE), order_id)
     returns = await console_returns.of_order(session, order_id, caller)
-    response = pages.order(request, order, audit, settings, answer, credit, returns)
+    mails = None
+    if caller.may(Scope.NOTIFICATIONS_READ):
+        mails = await notifications.of_order(session, order_id)
+    response = pages.order(request, order, audit, settings, answer, credit, returns, mails)
     if answer is not None:  # shown once
         response.delete_cookie(answers.COOKIE, path=pages.PREFIX)
     return response

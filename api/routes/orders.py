@@ -16,7 +16,7 @@ from api.deps import IdempotencyKey, SessionDep, SettingsDep, TemporalDep
 from api.errors import Conflict, OrderNotFound, WorkflowUnavailable, answers, field_error, invalid
 from api.mapping import request_hash, to_order_public, to_order_record
 from api.schemas import OrderCreate, OrderPublic, OrdersPublic
-from db import store_credit
+from db import order_events, store_credit
 from db.mapping import to_order_input
 from db.models import OrderRecord
 from db.orders import OrderRepository, PagePosition
@@ -178,6 +178,7 @@ async def _stored_or_new(
     order = to_order_record(body, key, channel, actor)
     try:
         await orders.create(order)
+        await order_events.placed(session, order)  # order.created, customer.updated: with it
         await session.commit()
     except IntegrityError:
         await session.rollback()

@@ -4,7 +4,7 @@
 # Safe to re-run: it only creates what is missing.
 set -eu
 : "${TEMPORAL_ADDRESS:=temporal:7233}" "${NAMESPACE:=default}"
-: "${SEARCH_ATTRIBUTES:=OrderStatus=Keyword CustomerId=Keyword OnHold=Bool OrderTotal=Int Skus=KeywordList RefundStatus=Keyword OrderId=Keyword ReturnStatus=Keyword}"
+: "${SEARCH_ATTRIBUTES:=OrderStatus=Keyword CustomerId=Keyword OnHold=Bool OrderTotal=Int Skus=KeywordList RefundStatus=Keyword OrderId=Keyword ReturnStatus=Keyword Late=Bool}"
 
 retry() {  # retry N COMMAND...: up to N tries, 2 s apart
   tries=$1

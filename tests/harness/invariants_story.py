@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import uuid4
 
+from db import order_events, snapshots
 from db.models import OrderLineRecord, OrderRecord, ShipmentRecord
 from db.session import SessionFactory
 from db.stock import StockRepository, Wanted
@@ -56,6 +57,8 @@ class Story:
                 OrderLineRecord(order_id=order_id, line_no=n, sku=sku, quantity=q, unit_price=PRICE)
                 for n, (sku, q) in enumerate(lines.items(), 1)
             )
+            await session.flush()
+            await order_events.placed(session, await snapshots.order_of(session, order_id))
             stock = StockRepository(session)
             wanted = [Wanted(sku=sku, quantity=q) for sku, q in lines.items()]
             assert await stock.reserve(order_id, wanted) == []

@@ -137,6 +137,10 @@ MONEY = [
     _document("CN-2026-000002", "mixed", "r-credit", 4, 700, 0),
     _document("CN-2026-000003", "mixed", "r-card-2", 6, 200, 200),
     "INSERT INTO document_counters (series, year, last) VALUES ('INV', 2026, 2), ('CN', 2026, 3)",
+    # The customer view sums the documents above: 3000 + 1000 invoiced, 1900 credited.
+    "INSERT INTO customer_spend (customer_id, currency, invoiced, credited) "
+    f"VALUES ('{CUSTOMER}', 'EUR', 4000, 1900) ON CONFLICT (customer_id, currency) DO UPDATE "
+    "SET invoiced = customer_spend.invoiced + 4000, credited = customer_spend.credited + 1900",
     journal(101, None, ("goodwill", 3000, 0), ("store_credit", 0, 3000)),
     journal(102, "mixed", ("receivable", 3000, 0), ("revenue", 0, 2521), ("vat", 0, 479)),
     journal(103, "mixed", ("cash", 2500, 0), ("store_credit", 500, 0), ("receivable", 0, 3000)),

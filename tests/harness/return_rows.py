@@ -8,7 +8,7 @@ story with them.
 from datetime import UTC, datetime
 from uuid import uuid4
 
-from db import books, payments, refunds, return_books, returns
+from db import books, order_events, payments, refunds, return_books, returns, snapshots
 from db.models import (
     OrderLineRecord,
     OrderRecord,
@@ -53,6 +53,8 @@ class ReturnStory(Story):
         order_id, now = f"o-{uuid4()}", datetime.now(UTC)
         async with self.sessions.begin() as session:
             session.add(_order(order_id, lines, now))
+            await session.flush()
+            await order_events.placed(session, await snapshots.order_of(session, order_id))
         await self.fulfil(order_id)
         return order_id
 

@@ -210,6 +210,32 @@ async def _claim(world: World) -> Call:
     return Call({"claim_id": await world.shared_claim()})
 
 
+# A receiver the examples never reach: nothing runs the relay here, and the endpoints subscribe
+# to a type no example makes.
+HOOK = {"url": "https://93.184.216.34/hooks", "events": ["webhook_endpoint.disabled"]}
+
+
+async def _endpoint(world: World, json: Any = None) -> Call:
+    created = await world.api.post("/v1/webhook-endpoints", json=HOOK)
+    assert created.status_code == 201, created.text
+    return Call({"endpoint_id": created.json()["id"]}, json)
+
+
+async def _delivery(world: World) -> Call:
+    """A delivery (made by a replay) whose endpoint was disabled since: retried, it ends at
+    once, never reaching out."""
+    created = await world.api.post("/v1/webhook-endpoints", json=HOOK | {"events": ["*"]})
+    endpoint = created.json()["id"]
+    since = {"since": created.json()["created_at"]}
+    await world.order()  # an event to replay
+    replayed = await world.api.post(f"/v1/webhook-endpoints/{endpoint}/replay", json=since)
+    assert replayed.json()["replayed"] >= 1, replayed.text
+    disabled = await world.api.patch(f"/v1/webhook-endpoints/{endpoint}", json={"disabled": True})
+    assert disabled.status_code == 200, disabled.text
+    listed = await world.api.get(f"/v1/webhook-endpoints/{endpoint}/deliveries")
+    return Call({"delivery_id": listed.json()["items"][0]["id"]})
+
+
 async def _nothing_needed(world: World) -> Call:
     return Call()
 
@@ -278,6 +304,25 @@ EXAMPLES: dict[str, Example] = {
     "POST /v1/api-keys": (201, _body({"name": "n", "role": "ops"})),
     "GET /v1/api-keys": (200, _nothing_needed),
     "DELETE /v1/api-keys/{key_id}": (204, _key),
+    "GET /v1/events": (200, _nothing_needed),
+    "POST /v1/webhook-endpoints": (201, _body(HOOK)),
+    "GET /v1/webhook-endpoints": (200, _nothing_needed),
+    "GET /v1/webhook-endpoints/{endpoint_id}": (200, _endpoint),
+    "PATCH /v1/webhook-endpoints/{endpoint_id}": (
+        200,
+        lambda w: _endpoint(w, {"description": "d"}),
+    ),
+    "DELETE /v1/webhook-endpoints/{endpoint_id}": (204, _endpoint),
+    "POST /v1/webhook-endpoints/{endpoint_id}/rotate-secret": (200, _endpoint),
+    "POST /v1/webhook-endpoints/{endpoint_id}/replay": (
+        202,
+        lambda w: _endpoint(w, {"since": "2999-01-01T00:00:00Z"}),  # nothing to send again
+    ),
+    "GET /v1/webhook-endpoints/{endpoint_id}/deliveries": (200, _endpoint),
+    "POST /v1/webhook-deliveries/{delivery_id}/retry": (202, _delivery),
+    "GET /v1/customers/{customer_id}": (200, _customer),
+    "GET /v1/customers": (200, _nothing_needed),
+    "GET /v1/orders/{order_id}/notifications": (200, _order),
     "POST /codec/encode": (200, _body({"payloads": []})),
     "POST /codec/decode": (200, _body({"payloads": []})),
 }
@@ -294,6 +339,8 @@ NOTHING = Call(
         "customer_id": "no-such-customer",
         "number": "INV-0000-000000",
         "country": "ZZ",
+        "endpoint_id": "we_nothing",
+        "delivery_id": "dlv_nothing",
     }
 )
 

@@ -46,6 +46,7 @@ def test_the_workflow_input_is_the_stored_order_with_the_settings_windows() -> N
         backorder_recheck=timedelta(minutes=5),
         delivery_window=timedelta(days=9),
         payment_review_above=10_000,
+        ship_sla=timedelta(hours=24),
     )
 
     order = mapping.to_order_input(stored_order(), settings)
@@ -63,6 +64,7 @@ def test_the_workflow_input_is_the_stored_order_with_the_settings_windows() -> N
     assert (order.payment_token, order.shipping_address) == ("tok_visa", make_address())
     assert (order.backorder_window_s, order.backorder_recheck_s) == (2 * 86400, 300)
     assert (order.delivery_window_s, order.payment_review_above) == (9 * 86400, 10_000)
+    assert (order.ship_sla_s, order.placed_at) == (24 * 3600, stored_order().created_at)
 
 
 def test_a_stored_address_with_a_key_the_payload_does_not_know_still_starts_the_order() -> None:

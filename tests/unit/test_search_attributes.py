@@ -12,7 +12,7 @@ REPO = Path(__file__).resolve().parents[2]
 EXPECTED = [f"{key.name}={cli_type(key)}" for key in SEARCH_ATTRIBUTES]
 
 
-def test_the_workflows_publish_status_customer_hold_total_skus_refunds_and_returns() -> None:
+def test_the_workflows_publish_their_statuses_customer_hold_total_skus_and_lateness() -> None:
     assert EXPECTED == [
         "OrderStatus=Keyword",
         "CustomerId=Keyword",
@@ -22,6 +22,7 @@ def test_the_workflows_publish_status_customer_hold_total_skus_refunds_and_retur
         "RefundStatus=Keyword",
         "OrderId=Keyword",
         "ReturnStatus=Keyword",
+        "Late=Bool",
     ]
 
 

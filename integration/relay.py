@@ -1,0 +1,103 @@
+"""The relay: fans new events out to webhook deliveries and customer e-mails, then starts their
+workflows. It runs in every worker process beside the reconciler; one at a time fans out (a
+transaction-level advisory lock), so several workers never race over the same events.
+
+It follows the event feed (db/events.py) with its own cursor, moved in the transaction that
+writes the deliveries and notifications: a crash before the commit leaves the cursor where it
+was and the next round writes them (each is unique, so a repeat adds nothing). Workflows are
+started after the commit and marked started; a crash in between starts them next round (a start
+is idempotent). Deliveries and mails therefore never slow the order that caused them: the
+order's transaction only wrote its event.
+"""
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client
+
+from db import events, notifications, webhooks
+from db.models import EventRecord, RelayCursorRecord
+from db.session import SessionFactory
+from settings import Settings
+from temporal_client import start_delivery, start_mail
+
+log = logging.getLogger(__name__)
+BATCH = 500
+STARTS = 200  # workflow starts per round: a backlog drains over several rounds
+RELAY_LOCK = 0x6F6D7372  # pg advisory lock key: "omsr"
+CURSOR = "relay"
+
+
+class Relay:
+    """One relay per worker process; `run_once` is one round, `run_forever` the loop."""
+
+    def __init__(self, client: Client, sessions: SessionFactory, settings: Settings) -> None:
+        self._client = client
+        self._sessions = sessions
+        self._settings = settings
+
+    @property
+    def mails(self) -> bool:
+        """E-mails are recorded and sent only when a mail server is configured."""
+        return self._settings.smtp_url is not None
+
+    async def run_once(self) -> int:
+        """Fan out one batch and start what is waiting; returns how much it did."""
+        fanned = await self.fan_out()
+        return fanned + await self.start_waiting()
+
+    async def fan_out(self) -> int:
+        """Deliveries and notifications for the next batch of events; the events passed."""
+        async with self._sessions.begin() as session:
+            if not await session.scalar(select(func.pg_try_advisory_xact_lock(RELAY_LOCK))):
+                return 0  # another worker's relay is at it
+            cursor = await session.get(RelayCursorRecord, CURSOR, populate_existing=True)
+            assert cursor is not None  # migration 0007 inserts it
+            after = events.FeedPosition(tx=cursor.tx, event_id=cursor.event_id)
+            batch = await events.feed(session, after, BATCH)
+            if not batch:
+                return 0
+            await self._fan_out(session, batch)
+            cursor.tx, cursor.event_id = batch[-1].tx, batch[-1].id
+            cursor.updated_at = datetime.now(UTC)
+        return len(batch)
+
+    async def start_waiting(self) -> int:
+        """Start the workflows of deliveries and notifications not started yet."""
+        queue = self._settings.task_queue
+        async with self._sessions() as session:
+            deliveries = await webhooks.unstarted(session, STARTS)
+            mails = await notifications.unstarted(session, STARTS)
+        for delivery_id in deliveries:
+            await start_delivery(self._client, delivery_id, queue)
+        for notification_id in mails:
+            await start_mail(self._client, notification_id, "Send a customer e-mail", queue)
+        if deliveries or mails:
+            async with self._sessions.begin() as session:
+                await webhooks.mark_started(session, deliveries)
+                await notifications.mark_started(session, mails)
+        return len(deliveries) + len(mails)
+
+    async def run_forever(self) -> None:
+        """A round every `relay_interval` (at once again while there is a backlog); an error is
+        logged and the round tried again."""
+        pause = self._settings.relay_interval.total_seconds()
+        while True:
+            try:
+                busy = await self.run_once()
+            except Exception:
+                log.exception("relay round failed; trying again")
+                busy = 0
+            if not busy:
+                await asyncio.sleep(pause)
+
+    async def _fan_out(self, session: AsyncSession, batch: Sequence[EventRecord]) -> None:
+        targets = await webhooks.endpoints(session, active_only=True)
+        if targets:
+            await webhooks.fan_out(session, batch, targets)
+        if self.mails:
+            await notifications.fan_out(session, batch, self._settings.mail_from)
