@@ -38,7 +38,7 @@ EventTypeName = Literal[
     "claim.created",
     "webhook_endpoint.disabled",
 ]
-Subscription = EventTypeName | Literal["*"]  # "*": every type, those added later too
+Subscription = Literal[EventTypeName, "*"]  # "*": every type, those added later too
 DeliveryStatusName = Literal["pending", "succeeded", "failed", "cancelled"]
 NotificationStatusName = Literal["pending", "sending", "sent", "failed"]
 WebhookUrl = Annotated[

@@ -84,7 +84,7 @@ def _facts(
 def _detail(status: OrderStatus, record: RecordStatusInput) -> dict[str, Any]:
     entry = record.entry
     if status in (S.ON_HOLD, S.CANCELLED):
-        return {"reason": record.status_reason, "note": entry.reason, "by": entry.actor}
+        return {"reason": record.status_reason, "note": _note(record), "by": entry.actor}
     if status is S.SHIPPED and record.shipment is not None:
         shipment = record.shipment
         return {
@@ -94,3 +94,12 @@ def _detail(status: OrderStatus, record: RecordStatusInput) -> dict[str, Any]:
             }
         }
     return {}
+
+
+def _note(record: RecordStatusInput) -> str | None:
+    """The person's own words: the history reason is "<code>: <note>" (workflows/timeline.py)."""
+    reason, code = record.entry.reason, record.status_reason
+    if reason is None or reason == code:
+        return None
+    prefix = f"{code}: "
+    return reason.removeprefix(prefix) if code and reason.startswith(prefix) else reason

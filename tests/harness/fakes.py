@@ -103,7 +103,7 @@ class FakeWorld:
         }
         no_answer = ["release_stock", "ship_stock", "void_payment", "cancel_pick", "cancel_pack"]
         no_answer += ["void_shipment", "confirm_delivery", "hold_store_credit"]
-        no_answer += ["release_store_credit", "fail_refund", "void_return_label"]
+        no_answer += ["release_store_credit", "fail_refund", "void_return_label", "record_delay"]
         answers |= {name: lambda _: None for name in no_answer}
         return [self._fake(name, answer) for name, answer in answers.items()]
 

@@ -9,7 +9,9 @@ from typing import Any, get_args
 import pytest
 from pydantic import BaseModel
 
-from api import return_schemas, schemas
+from api import integration_schemas, return_schemas, schemas
+from db import notifications, webhooks
+from integration import catalog
 from security.roles import Role
 from workflows import contracts, return_contracts
 
@@ -28,6 +30,9 @@ from workflows import contracts, return_contracts
         (return_schemas.ResolutionName, return_contracts.Resolution),
         (return_schemas.ClaimTypeName, return_contracts.ClaimType),
         (return_schemas.ConditionName, return_contracts.Condition),
+        (integration_schemas.EventTypeName, catalog.EventType),
+        (integration_schemas.DeliveryStatusName, webhooks.DeliveryStatus),
+        (integration_schemas.NotificationStatusName, notifications.NotificationStatus),
     ],
     ids=[
         "status",
@@ -41,6 +46,9 @@ from workflows import contracts, return_contracts
         "resolution",
         "claim type",
         "condition",
+        "event type",
+        "delivery status",
+        "notification status",
     ],
 )
 def test_each_http_literal_names_exactly_the_enums_values_in_order(

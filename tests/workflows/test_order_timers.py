@@ -10,6 +10,7 @@ from tests.factories import make_order_input
 from tests.harness.fakes import FakeWorld
 from tests.harness.order_runs import run_order, wait_for_status
 from workflows.contracts import (
+    LATE,
     CancelRequest,
     OrderInput,
     OrderResult,
@@ -138,3 +139,46 @@ async def test_cancel_signal_while_backordered_cancels(time_env: WorkflowEnviron
     assert (final.entry.actor, final.entry.reason) == ("ops", "cancelled_by_support: changed mind")
     assert final.status_reason == "cancelled_by_support"
     assert world.calls[-1] == "release_stock"
+
+
+async def test_an_order_not_shipped_within_its_sla_is_marked_late_once(
+    time_env: WorkflowEnvironment,
+) -> None:
+    world = FakeWorld(short=[["SKU-RED-M"]] * 2)  # backordered, rechecked after three days
+    order = make_order_input(ship_sla_s=48 * 3600, backorder_recheck_s=3 * 24 * 3600)
+    queue = f"tq-{uuid4()}"
+    async with Worker(
+        time_env.client, task_queue=queue, workflows=[OrderWorkflow], activities=world.activities()
+    ):
+        handle = await time_env.client.start_workflow(
+            OrderWorkflow.run, order, id=order_workflow_id(order.order_id), task_queue=queue
+        )
+        result = await handle.result()
+        described = await handle.describe()
+
+    assert result.status is OrderStatus.COMPLETED  # late, not lost
+    assert world.calls.count("record_delay") == 1
+    [delay] = world.args["record_delay"]
+    assert delay["order_id"] == order.order_id
+    assert described.typed_search_attributes.get(LATE) is True
+    assert world.calls.index("record_delay") < world.calls.index("create_shipment")
+
+
+async def test_an_order_shipped_within_its_sla_is_never_late(
+    time_env: WorkflowEnvironment,
+) -> None:
+    world = FakeWorld()
+    order = make_order_input(ship_sla_s=48 * 3600)
+    queue = f"tq-{uuid4()}"
+    async with Worker(
+        time_env.client, task_queue=queue, workflows=[OrderWorkflow], activities=world.activities()
+    ):
+        handle = await time_env.client.start_workflow(
+            OrderWorkflow.run, order, id=order_workflow_id(order.order_id), task_queue=queue
+        )
+        result = await handle.result()
+        described = await handle.describe()
+
+    assert result.status is OrderStatus.COMPLETED
+    assert "record_delay" not in world.calls
+    assert described.typed_search_attributes.get(LATE) is None

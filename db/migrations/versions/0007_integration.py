@@ -57,6 +57,9 @@ def upgrade() -> None:
             updated_at timestamptz NOT NULL DEFAULT now()
         );
         INSERT INTO relay_cursors (name, tx, event_id) VALUES ('relay', 0, 0);
+        -- When the outbox began: the orders placed since have their events (db/invariants).
+        CREATE TABLE outbox_started (at timestamptz NOT NULL);
+        INSERT INTO outbox_started (at) VALUES (now());
 
         CREATE TABLE webhook_endpoints (
             id varchar(40) PRIMARY KEY,
@@ -177,7 +180,7 @@ def downgrade() -> None:
     op.execute(
         """
         ALTER TABLE orders DROP COLUMN late_at;
-        DROP TABLE customer_spend, customers, notifications, webhook_attempts,
+        DROP TABLE outbox_started, customer_spend, customers, notifications, webhook_attempts,
             webhook_deliveries, webhook_endpoints, relay_cursors, events, event_streams;
         DROP FUNCTION events_are_immutable();
         """
