@@ -21,6 +21,7 @@ from workflows.contracts import (
     Shipment,
     WarehouseResult,
 )
+from workflows.integration_contracts import AttemptOutcome, AttemptResult
 from workflows.money_contracts import CompleteRefundResult, InvoiceResult
 from workflows.return_contracts import (
     ReceiveUnitsResult,
@@ -57,6 +58,8 @@ class FakeWorld:
     return_records: list[RecordReturnStatusInput] = field(default_factory=list)
     resolved: ResolveReturnResult = field(default_factory=ResolveReturnResult)  # resolve_return's
     covered: int = 0  # what settle_return answers the returned goods cover
+    # deliver_webhook's successive outcomes, then delivered
+    posts: list[AttemptOutcome] = field(default_factory=list)
 
     def decline_payment(self) -> None:
         self.fail["authorize_payment"] = ApplicationError(
@@ -100,12 +103,19 @@ class FakeWorld:
             "settle_return": lambda arg: ReturnSettled(
                 return_id=arg["return_id"], covered=self.covered
             ),
+            "deliver_webhook": lambda _: self._post(),
         }
         no_answer = ["release_stock", "ship_stock", "void_payment", "cancel_pick", "cancel_pack"]
         no_answer += ["void_shipment", "confirm_delivery", "hold_store_credit"]
         no_answer += ["release_store_credit", "fail_refund", "void_return_label", "record_delay"]
+        no_answer += ["give_up_webhook", "send_mail", "fail_mail"]
         answers |= {name: lambda _: None for name in no_answer}
         return [self._fake(name, answer) for name, answer in answers.items()]
+
+    def _post(self) -> AttemptResult:
+        outcome = self.posts.pop(0) if self.posts else AttemptOutcome.DELIVERED
+        failed = outcome is AttemptOutcome.FAILED
+        return AttemptResult(outcome=outcome, status_code=503 if failed else 200)
 
     def _fake(self, name: str, answer: Callable[[Any], Any]) -> Callable[..., Any]:
         async def fake(arg: Any) -> Any:

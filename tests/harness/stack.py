@@ -58,6 +58,7 @@ class Processes:
             "OMS_TEMPORAL_ADDRESS": self.temporal.address,
             "OMS_TASK_QUEUE": self.task_queue,
             "OMS_PAYLOAD_KEYS": TEST_PAYLOAD_KEYS,
+            "OMS_SECRET_KEY": TEST_SECRET,  # webhook secrets are sealed with it
             "PYTHONUNBUFFERED": "1",
             **WORLD,
             **self.world,

@@ -37,6 +37,8 @@ from workflows.contracts import (
     ReleaseRequest,
     order_workflow_id,
 )
+from workflows.integration_contracts import AttemptOutcome, DeliveryInput, MailInput
+from workflows.mail import MailWorkflow
 from workflows.money_contracts import MoneyError, RefundInput, RefundMethod, refund_workflow_id
 from workflows.order import OrderWorkflow
 from workflows.refund import RefundWorkflow
@@ -50,6 +52,7 @@ from workflows.return_contracts import (
     ReturnStatus,
 )
 from workflows.returns import ReturnWorkflow
+from workflows.webhook_delivery import WebhookDeliveryWorkflow
 
 HERE = Path(__file__).parent / "histories"
 
@@ -59,7 +62,9 @@ Act = Callable[[Handle], Awaitable[None]]
 async def record(
     env: WorkflowEnvironment, name: str, world: FakeWorld, act: Act | None = None, **order: Any
 ) -> None:
-    """Run one scenario on the dev server and write its history to histories/NAME.json."""
+    """Run one scenario on the dev server and write its history to histories/NAME.json. Orders
+    watch a shipping SLA, as every order placed since v7 does."""
+    order = {"ship_sla_s": 48 * 3600.0} | order
     input, queue = make_order_input(order_id=f"replay-{name}", **order), f"tq-{uuid4()}"
     async with Worker(
         env.client, task_queue=queue, workflows=[OrderWorkflow], activities=world.activities()
@@ -92,6 +97,35 @@ async def main(label: str) -> None:
             env, f"refund_declined-{label}", _refusing(), RefundMethod.ORIGINAL_PAYMENT
         )
         await record_returns(env, label)
+        await record_integration(env, label)
+
+
+async def record_integration(env: WorkflowEnvironment, label: str) -> None:
+    """An order found late (its SLA of a second passes while it waits for stock), a webhook
+    delivered on its second attempt, a customer e-mail sent."""
+    late = FakeWorld(short=[["SKU-RED-M"]] * 3)
+    await record(env, f"late-{label}", late, ship_sla_s=1.0, backorder_recheck_s=1.5)
+    world = FakeWorld(posts=[AttemptOutcome.FAILED])
+    await record_other(env, f"webhook_delivered-{label}", world, WebhookDeliveryWorkflow,
+                       DeliveryInput(delivery_id=f"replay-{label}"))  # fmt: skip
+    await record_other(env, f"mail_sent-{label}", FakeWorld(), MailWorkflow,
+                       MailInput(notification_id=f"replay-{label}"))  # fmt: skip
+
+
+async def record_other(
+    env: WorkflowEnvironment, name: str, world: FakeWorld, workflow: type, input: object
+) -> None:
+    """One run of a workflow other than the order's, its history written like `record`'s."""
+    queue = f"tq-{uuid4()}"
+    async with Worker(
+        env.client, task_queue=queue, workflows=[workflow], activities=world.activities()
+    ):
+        handle = await env.client.start_workflow(
+            workflow.__name__, input, id=f"replay-{name}", task_queue=queue
+        )
+        await handle.result()
+        history = await handle.fetch_history()
+    (HERE / f"{name}.json").write_text(history.to_json())
 
 
 ReturnAct = Callable[[ReturnHandle, FakeWorld], Awaitable[None]]

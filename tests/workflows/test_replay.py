@@ -7,9 +7,11 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 from tests.harness.keys import payload_converter
+from workflows.mail import MailWorkflow
 from workflows.order import OrderWorkflow
 from workflows.refund import RefundWorkflow
 from workflows.returns import ReturnWorkflow
+from workflows.webhook_delivery import WebhookDeliveryWorkflow
 
 HISTORIES = {
     path.stem: path.read_text() for path in (Path(__file__).parent / "histories").glob("*.json")
@@ -21,13 +23,13 @@ async def test_recorded_history_replays_on_current_code(name: str) -> None:
     history = WorkflowHistory.from_json(f"order-{name}", HISTORIES[name])
 
     # The histories before encryption are plaintext: the codec passes them through.
-    workflow = (
-        RefundWorkflow
-        if name.startswith("refund_")
-        else ReturnWorkflow
-        if name.startswith("return_")
-        else OrderWorkflow
-    )
+    prefixes = {
+        "refund_": RefundWorkflow,
+        "return_": ReturnWorkflow,
+        "webhook_": WebhookDeliveryWorkflow,
+        "mail_": MailWorkflow,
+    }
+    workflow = next((w for p, w in prefixes.items() if name.startswith(p)), OrderWorkflow)
     replayer = Replayer(workflows=[workflow], data_converter=payload_converter())
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
 
@@ -60,6 +62,12 @@ def test_every_scenario_is_recorded_for_every_version() -> None:
         for v in versions
         if int(v[1:]) >= 6
     }
+    integration = {  # since the shipping SLA, webhooks and e-mails exist
+        f"{s}-{v}"
+        for s in ("late", "webhook_delivered", "mail_sent")
+        for v in versions
+        if int(v[1:]) >= 7
+    }
     expected = {f"{s}-{v}" for s in scenarios for v in versions} | support | money | returns
-    assert expected == set(HISTORIES)
-    assert {"v1", "v2", "v4", "v5", "v6"} <= versions
+    assert expected | integration == set(HISTORIES)
+    assert {"v1", "v2", "v4", "v5", "v6", "v7"} <= versions
