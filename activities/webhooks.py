@@ -2,6 +2,7 @@
 (integration/webhooks.py checks the address again at every attempt), then records how it went."""
 
 import json
+from contextlib import suppress
 from datetime import UTC, datetime
 
 from temporalio import activity
@@ -11,7 +12,7 @@ from db.models import EventRecord, WebhookDeliveryRecord, WebhookEndpointRecord
 from db.session import SessionFactory
 from db.webhooks import SECRET_PURPOSE, DeliveryStatus, Outcome
 from integration import webhooks as http
-from security.sealed import unseal
+from security.sealed import Unsealable, unseal
 from settings import Settings
 from workflows.contracts import ActivityName
 from workflows.integration_contracts import (
@@ -22,6 +23,9 @@ from workflows.integration_contracts import (
 )
 
 GAVE_UP = "every delivery failed for 3 days"
+UNREADABLE = (
+    "the signing secret was sealed with another OMS_SECRET_KEY: rotate the endpoint's secret"
+)
 
 
 class WebhookActivities:
@@ -80,18 +84,23 @@ class WebhookActivities:
     async def _post(self, target: WebhookEndpointRecord, event: EventRecord) -> http.Attempted:
         body = json.dumps(events.envelope(event), separators=(",", ":")).encode()
         now = datetime.now(UTC)
-        headers = http.signature_headers(
-            events.public_id(event.id), now, body, self._secrets(target, now)
-        )
+        try:
+            signing = self._secrets(target, now)
+        except Unsealable:  # the server secret changed since: nothing can be signed
+            return http.Attempted(ok=False, status_code=None, latency_ms=0, response=None,
+                                  error=UNREADABLE)  # fmt: skip
+        headers = http.signature_headers(events.public_id(event.id), now, body, signing)
         allow = self._settings.webhook_allow_private
         return await http.post(target.url, body, headers, allow_private=allow)
 
     def _secrets(self, target: WebhookEndpointRecord, now: datetime) -> list[str]:
-        """The endpoint's secret, and the one it replaced while their overlap lasts."""
+        """The endpoint's secret, and the one it replaced while their overlap lasts (unless it
+        was sealed under an earlier server secret: then the new one alone)."""
         server = self._settings.server_secret()
         current = [unseal(target.secret, server, SECRET_PURPOSE)]
         if target.previous_secret is not None and (target.previous_until or now) > now:
-            current.append(unseal(target.previous_secret, server, SECRET_PURPOSE))
+            with suppress(Unsealable):
+                current.append(unseal(target.previous_secret, server, SECRET_PURPOSE))
         return current
 
     async def _cancel(self, delivery: WebhookDeliveryRecord) -> None:

@@ -5,7 +5,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db import customers, events, snapshots
+from db import events, snapshots
 from db.models import HistoryRecord, OrderRecord
 from integration.catalog import EventType
 from workflows.contracts import OrderStatus, RecordStatusInput
@@ -24,10 +24,10 @@ _ENDED = frozenset({S.CANCELLED, S.FAILED})
 
 
 async def placed(session: AsyncSession, order: OrderRecord) -> None:
-    """`order.created` and the customer's view counting it (with `customer.updated`)."""
-    snapshot = snapshots.order(await snapshots.order_of(session, order.id))
+    """`order.created`. The order is the one just added, its lines with it; nothing has
+    shipped. (Its customer counts it at the commit: db/customers.py.)"""
+    snapshot = snapshots.order(order, shipments=[])
     await events.emit(session, E.ORDER_CREATED, order.id, {"order": snapshot})
-    await customers.order_placed(session, order)
 
 
 async def recorded(session: AsyncSession, record: RecordStatusInput) -> None:

@@ -15,6 +15,7 @@ from db.models import (
     PaymentRecord,
     RefundRecord,
     ReturnRecord,
+    ShipmentRecord,
     StoreCreditAccountRecord,
 )
 
@@ -37,8 +38,10 @@ async def order_of(session: AsyncSession, order_id: str) -> OrderRecord:
     return (await session.scalars(query)).one()
 
 
-def order(record: OrderRecord) -> Json:
-    """An order: its lines and shipments must be loaded (`order_of`)."""
+def order(record: OrderRecord, shipments: list[ShipmentRecord] | None = None) -> Json:
+    """An order: its lines and shipments must be loaded (`order_of`), or the shipments given
+    (a new order has none: its snapshot needs no query)."""
+    shipped = record.shipments if shipments is None else shipments
     return {
         "id": record.id,
         "channel": record.channel,
@@ -64,7 +67,7 @@ def order(record: OrderRecord) -> Json:
                 "tracking_number": shipment.tracking_number,
                 "status": shipment.status,
             }
-            for shipment in record.shipments
+            for shipment in shipped
         ],
         "exchange_for": record.exchange_for,
         "placed_by_return": record.placed_by_return,

@@ -54,7 +54,7 @@ def _start(settings: Settings, supervisor: Supervisor) -> None:
     wait_until_listening(
         api.name, api.process, settings.api_port, API_START_TIMEOUT, _reachable(settings)
     )
-    _announce(settings, temporal, data_dir)
+    _announce(settings, temporal, data_dir, env.get("OMS_MAIL_CATCHER_DIR"))
 
 
 def _bootstrap(credentials: Path, env: dict[str, str]) -> None:
@@ -126,15 +126,18 @@ def _reachable(settings: Settings) -> str:
     return LOOPBACK if settings.api_host in ("0.0.0.0", "::", "") else settings.api_host
 
 
-def _announce(settings: Settings, temporal: EmbeddedTemporal, data_dir: Path) -> None:
+def _announce(
+    settings: Settings, temporal: EmbeddedTemporal, data_dir: Path, mailbox: str | None
+) -> None:
     api = f"http://{_reachable(settings)}:{settings.api_port}"
+    caught = f"  Mail caught  {api}/console/mail (kept in {mailbox})\n" if mailbox else ""
     print(
         "\nOMS is running. Ctrl-C stops it.\n"
         f"  API          {api}\n"
         f"  API docs     {api}/docs\n"
         f"  Temporal UI  {temporal.ui_url}\n"
         f"  Credentials  {data_dir / CREDENTIALS} (source it: $OMS_STOREFRONT_KEY, ...)\n"
-        f"  Customer mail {api}/console/mail (kept in {data_dir / 'mail'})\n"
+        f"{caught}"
         f"  Data, logs   {data_dir}\n",
         flush=True,
     )

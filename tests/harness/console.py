@@ -196,6 +196,17 @@ async def log_in_http(
     return await client.post("/console/login", data=fields)
 
 
+@asynccontextmanager
+async def logged_in(
+    settings: Settings, sessions: SessionFactory, role: Role = Role.SUPPORT
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The console in-process (`serve_console_api`), logged in as a new user of `role`."""
+    user = await make_user(sessions, role)
+    async with serve_console_api(settings) as client:
+        await log_in_http(client, user.username, user.password)
+        yield client
+
+
 async def post_form(
     client: httpx.AsyncClient, page_path: str, action: str, fields: dict[str, str]
 ) -> httpx.Response:

@@ -16,11 +16,18 @@
 Claims are written `completed`, resolved in the same transaction, as the API writes them.
 """
 
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
 
-from db.session import SessionFactory
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from db.session import SessionFactory, create_engine, create_session_factory
 from db.stock import StockRepository
+from settings import Settings
 from tests.harness.return_rows import PRICE, A, B, R, ReturnStory, S
+from tests.harness.servers import new_database
+from tests.harness.servers import rolled_back as transaction_rolled_back
 from workflows.return_contracts import Condition
 
 
@@ -106,3 +113,22 @@ async def _kept(story: ReturnStory) -> dict[str, str]:
     await story.move(refused, S.COMPLETED, reason=note)
     returns = {"advanced": advanced, "lapsed": lapsed, "credited": credited, "refused": refused}
     return {"kept": kept, "advance": advance} | returns
+
+
+@asynccontextmanager
+async def told_in_a_database(
+    postgres_url: str, name: str
+) -> AsyncIterator[tuple[AsyncEngine, ReturnWorld]]:
+    """The story, written (and committed) once into a new database of its own (a module's)."""
+    engine = create_engine(Settings(database_url=new_database(postgres_url, name)))
+    try:
+        yield engine, await tell_returns(create_session_factory(engine))
+    finally:
+        await engine.dispose()
+
+
+@asynccontextmanager
+async def rolled_back(engine: AsyncEngine, story: ReturnWorld) -> AsyncIterator[ReturnWorld]:
+    """The story in one transaction that is rolled back afterwards: a test breaks it freely."""
+    async with transaction_rolled_back(engine) as sessions:
+        yield replace(story, sessions=sessions)

@@ -13,9 +13,11 @@ from uuid import uuid4
 import httpx
 import psycopg
 import uvicorn
-from sqlalchemy import make_url
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from api.main import create_app
+from db.session import SessionFactory
 from devstack.network import LOOPBACK, free_port, wait_until_listening
 from devstack.process import child_process
 from settings import Settings
@@ -52,6 +54,20 @@ def new_database(postgres_url: str, prefix: str = "test") -> str:
     fresh = make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
     migrate(fresh)
     return fresh
+
+
+@asynccontextmanager
+async def rolled_back(engine: AsyncEngine) -> AsyncIterator[SessionFactory]:
+    """Sessions of one transaction, rolled back afterwards: each session's commit is a savepoint,
+    so a test writes and breaks freely. Deferred constraints are checked at once (the customer
+    view's trigger counts an order at COMMIT, which never comes here)."""
+    async with engine.connect() as conn:
+        await conn.begin()
+        await conn.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))
+        yield async_sessionmaker(
+            conn, expire_on_commit=False, join_transaction_mode="create_savepoint"
+        )
+        await conn.rollback()
 
 
 @asynccontextmanager

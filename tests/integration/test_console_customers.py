@@ -2,8 +2,6 @@
 credit and returns, who may read it, and the order page's way to it and its customer e-mails."""
 
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
@@ -18,24 +16,13 @@ from db.session import SessionFactory
 from integration.catalog import EventType
 from security.roles import Role
 from settings import Settings
-from tests.harness.console import log_in_http, make_user, serve_console_api
+from tests.harness.console import logged_in
 from tests.harness.orders import MakeOrderBody, MakeSku
 from tests.harness.storefront import completed_order, place
 
 pytestmark = pytest.mark.integration
 
 Json = dict[str, Any]
-
-
-@asynccontextmanager
-async def agent(
-    settings: Settings, sessions: SessionFactory, role: Role = Role.SUPPORT
-) -> AsyncIterator[httpx.AsyncClient]:
-    """The console in-process, logged in as a new user of `role`."""
-    user = await make_user(sessions, role)
-    async with serve_console_api(settings) as client:
-        await log_in_http(client, user.username, user.password)
-        yield client
 
 
 def new_customer() -> Json:
@@ -69,7 +56,7 @@ async def test_support_sees_the_customer_with_both_orders_newest_first_and_their
     second = await place(api, order_body(sku, quantity=1, customer=customer))
     goodwill = {"amount": 500, "currency": "EUR", "reason": "sorry for the wait"}
     granted = await api.post(f"/v1/customers/{customer['id']}/store-credit", json=goodwill)
-    async with agent(settings, sessions) as client:
+    async with logged_in(settings, sessions) as client:
         page = await client.get(f"/console/customers/{customer['id']}")
 
     assert granted.status_code == 201, granted.text
@@ -105,7 +92,7 @@ async def test_the_customer_page_lists_the_returns_of_their_orders_and_what_they
     }
     headers = {"Idempotency-Key": str(uuid4())}
     asked = await api.post(f"/v1/orders/{order['id']}/returns", json=body, headers=headers)
-    async with agent(settings, sessions, Role.OPS) as client:
+    async with logged_in(settings, sessions, Role.OPS) as client:
         page = await client.get(f"/console/customers/{customer['id']}")
 
     assert asked.status_code == 202, asked.text
@@ -125,7 +112,7 @@ async def test_warehouse_gets_the_consoles_403_for_a_customer(
 ) -> None:
     customer = new_customer()
     await place(api, order_body(await new_sku(0), customer=customer))
-    async with agent(settings, sessions, Role.WAREHOUSE) as client:
+    async with logged_in(settings, sessions, Role.WAREHOUSE) as client:
         page = await client.get(f"/console/customers/{customer['id']}")
 
     assert page.status_code == 403
@@ -136,7 +123,7 @@ async def test_warehouse_gets_the_consoles_403_for_a_customer(
 async def test_an_unknown_customer_is_a_404_page(
     settings: Settings, sessions: SessionFactory
 ) -> None:
-    async with agent(settings, sessions) as client:
+    async with logged_in(settings, sessions) as client:
         page = await client.get("/console/customers/no-such-customer")
 
     assert page.status_code == 404
@@ -154,9 +141,9 @@ async def test_the_order_page_links_to_its_customer_and_lists_the_customer_email
     order_id = await place(api, order_body(await new_sku(0), customer=customer))
     subject = f"Your order {order_id} is on its way"
     await record_mail(sessions, order_id, subject)
-    async with agent(settings, sessions) as client:
+    async with logged_in(settings, sessions) as client:
         page = await client.get(f"/console/orders/{order_id}")
-    async with agent(settings, sessions, Role.WAREHOUSE) as client:
+    async with logged_in(settings, sessions, Role.WAREHOUSE) as client:
         warehouse = await client.get(f"/console/orders/{order_id}")
 
     assert page.status_code == 200

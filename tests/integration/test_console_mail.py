@@ -3,10 +3,8 @@ and admin; one message with its text part and its HTML part in a sandboxed frame
 answers under a strict policy of its own. Other roles are refused, a name the folder does not
 list opens nothing, and without a catcher the page says where mail goes instead."""
 
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -14,42 +12,14 @@ import pytest
 from api.console import mail
 from db.session import SessionFactory
 from integration.mail.catcher import MailCatcher
-from integration.mail.render import MailKind, Rendered, render
-from integration.mail.smtp import SmtpConfig, build_message, send
 from security.roles import Role
 from settings import Settings
-from tests.harness.console import log_in_http, make_user, serve_console_api
+from tests.harness.console import logged_in
+from tests.harness.mail import send_shipped, tracking_number
 
 pytestmark = pytest.mark.integration
 
-TO = "Ada Lovelace <ada@example.com>"
-SENDER = "Example Shop <shop@example.com>"
-MESSAGE_ID = "<shipped.7.ord-mail-1@example.com>"
-TRACKING = "00340434161094"
-ORDER: dict[str, Any] = {
-    "id": "ord-mail-1",
-    "channel": "web",
-    "status": "shipped",
-    "status_reason": None,
-    "customer": {"id": "cus-1", "email": "ada@example.com", "name": "Ada Lovelace"},
-    "shipping_address": {
-        "name": "Ada Lovelace",
-        "line1": "1 Main St",
-        "line2": None,
-        "city": "Berlin",
-        "postal_code": "10115",
-        "country": "DE",
-    },
-    "lines": [{"sku": "SKU-1", "quantity": 1, "unit_price": 1999}],
-    "currency": "EUR",
-    "total": 1999,
-    "store_credit": 0,
-    "shipments": [],
-    "exchange_for": None,
-    "placed_by_return": None,
-    "created_at": "2026-12-07T14:00:00+00:00",
-    "updated_at": "2026-12-08T09:30:00+00:00",
-}
+TRACKING = tracking_number()
 
 
 @pytest.fixture
@@ -64,33 +34,10 @@ def catching(settings: Settings, catcher: MailCatcher) -> Settings:
     return settings.model_copy(update={"mail_catcher_dir": catcher.directory})
 
 
-async def send_shipped(catcher: MailCatcher) -> Rendered:
-    """The English shipped mail of a one-line order, sent over SMTP to the catcher."""
-    data = {
-        "order": ORDER,
-        "shop": "Example Shop",
-        "shipment": {"carrier": "DHL", "tracking_number": TRACKING},
-    }
-    rendered = render(MailKind.SHIPPED, "en", data)
-    await send(build_message(rendered, TO, SENDER, MESSAGE_ID), SmtpConfig.from_url(catcher.url))
-    return rendered
-
-
 def kept(catcher: MailCatcher) -> str:
     """The name of the one message the catcher kept."""
     [path] = catcher.directory.glob("*.eml")
     return path.name
-
-
-@asynccontextmanager
-async def agent(
-    settings: Settings, sessions: SessionFactory, role: Role = Role.OPS
-) -> AsyncIterator[httpx.AsyncClient]:
-    """The console in-process, logged in as a new user of `role`."""
-    user = await make_user(sessions, role)
-    async with serve_console_api(settings) as client:
-        await log_in_http(client, user.username, user.password)
-        yield client
 
 
 def table(page: httpx.Response, label: str) -> str:
@@ -104,7 +51,7 @@ async def test_ops_sees_the_caught_mail_listed_and_opens_it_with_its_text_and_a_
 ) -> None:
     rendered = await send_shipped(catcher)
     name = kept(catcher)
-    async with agent(catching, sessions) as client:
+    async with logged_in(catching, sessions, Role.OPS) as client:
         listing = await client.get("/console/mail")
         message = await client.get(f"/console/mail/{name}")
 
@@ -112,8 +59,8 @@ async def test_ops_sees_the_caught_mail_listed_and_opens_it_with_its_text_and_a_
     assert '<a href="/console/mail">Mail</a>' in listing.text  # in ops' navigation
     listed = table(listing, "Messages")
     assert f'<a href="/console/mail/{name}">{rendered.subject}</a>' in listed
-    assert "Ada Lovelace &lt;ada@example.com&gt;" in listed
-    assert "&lt;shipped.7.ord-mail-1@example.com&gt;" in listed
+    assert "Grete Müller &lt;grete@example.de&gt;" in listed
+    assert "&lt;shipped.42.ord-mail-1@example.com&gt;" in listed
     assert message.status_code == 200
     assert f"Tracking number: {TRACKING}" in message.text  # the text part
     frame = f'<iframe sandbox src="/console/mail/{name}/html" title="HTML part"'
@@ -129,7 +76,7 @@ async def test_the_frames_source_is_the_html_part_under_a_strict_policy_of_its_o
     catching: Settings, sessions: SessionFactory, catcher: MailCatcher
 ) -> None:
     rendered = await send_shipped(catcher)
-    async with agent(catching, sessions, Role.ADMIN) as client:
+    async with logged_in(catching, sessions, Role.ADMIN) as client:
         part = await client.get(f"/console/mail/{kept(catcher)}/html")
 
     assert part.status_code == 200
@@ -153,7 +100,7 @@ async def test_a_role_without_events_read_gets_the_consoles_403_and_no_mail_link
 ) -> None:
     await send_shipped(catcher)
     name = kept(catcher)
-    async with agent(catching, sessions, role) as client:
+    async with logged_in(catching, sessions, role) as client:
         home = await client.get("/console")
         answers = [
             await client.get(path)
@@ -178,7 +125,7 @@ async def test_a_name_the_folder_does_not_list_opens_nothing(
     secret.write_text("the secret beside the mail folder")
     (catcher.directory / "secret.eml").symlink_to(secret)  # a link out of the folder: not listed
     (catcher.directory / ".hidden.eml.tmp").write_text("half a message")
-    async with agent(catching, sessions) as client:
+    async with logged_in(catching, sessions, Role.OPS) as client:
         answers = [await client.get(f"/console/mail/{name}{part}") for part in ("", "/html")]
 
     for answer in answers:
@@ -191,7 +138,7 @@ async def test_without_a_catcher_the_page_says_so_and_points_to_the_orders_email
     settings: Settings, sessions: SessionFactory
 ) -> None:
     assert settings.mail_catcher_dir is None
-    async with agent(settings, sessions) as client:
+    async with logged_in(settings, sessions, Role.OPS) as client:
         page = await client.get("/console/mail")
         message = await client.get("/console/mail/20261207T140000.000000Z-0a1b2c3d.eml")
 
@@ -204,7 +151,7 @@ async def test_without_a_catcher_the_page_says_so_and_points_to_the_orders_email
 async def test_an_empty_catcher_says_there_is_no_mail_yet(
     catching: Settings, sessions: SessionFactory
 ) -> None:
-    async with agent(catching, sessions) as client:
+    async with logged_in(catching, sessions, Role.OPS) as client:
         page = await client.get("/console/mail")
 
     assert page.status_code == 200

@@ -3,8 +3,6 @@ credit notes (and their PDFs), the refunds, and the refund form (support's, neve
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import facturx  # type: ignore[import-untyped]
@@ -17,7 +15,11 @@ from db.session import SessionFactory
 from devstack.network import free_port
 from security.roles import Role
 from settings import Settings
-from tests.harness.console import csrf_in, log_in_http, make_user, post_form, serve_console_api
+from tests.harness.console import (
+    csrf_in,
+    logged_in,
+    post_form,
+)
 from tests.harness.orders import MakeOrderBody, MakeSku
 from tests.harness.storefront import completed_order, place
 
@@ -27,17 +29,6 @@ Json = dict[str, Any]
 POSTING = re.compile(r'<form[^>]*method="post"[^>]*action="([^"]+)"')
 REFUND_FORM = re.compile(r'<form[^>]*action="[^"]*/refunds"[^>]*>(.*?)</form>', re.DOTALL)
 KEY = re.compile(r'name="key" value="([0-9a-f]{32})"')
-
-
-@asynccontextmanager
-async def agent(
-    settings: Settings, sessions: SessionFactory, role: Role = Role.SUPPORT
-) -> AsyncIterator[httpx.AsyncClient]:
-    """The console in-process, logged in as a new user of `role`."""
-    user = await make_user(sessions, role)
-    async with serve_console_api(settings) as client:
-        await log_in_http(client, user.username, user.password)
-        yield client
 
 
 async def completed(api: httpx.AsyncClient, new_sku: MakeSku, order_body: MakeOrderBody) -> Json:
@@ -69,7 +60,7 @@ async def test_the_order_page_shows_the_payment_and_the_invoice_with_its_pdf(
 ) -> None:
     order = await completed(api, new_sku, order_body)
     [invoice] = order["invoices"]
-    async with agent(settings, sessions) as client:
+    async with logged_in(settings, sessions) as client:
         page = await client.get(f"/console/orders/{order['id']}")
         pdf = await client.get(f"/console/invoices/{invoice['number']}.pdf")
     from_api = await api.get(f"/v1/invoices/{invoice['number']}/pdf")
@@ -102,7 +93,7 @@ async def test_a_refund_from_the_form_succeeds_with_a_credit_note_shown_on_the_p
 ) -> None:
     order = await completed(api, new_sku, order_body)
     path = f"/console/orders/{order['id']}"
-    async with agent(settings, sessions) as client:
+    async with logged_in(settings, sessions) as client:
         sent = await post_form(client, path, f"{path}/refunds", refund_fields(amount="12.50"))
         answered = await client.get(path)
         [refund] = await settled_refunds(api, order["id"])
@@ -136,7 +127,7 @@ async def test_the_same_refund_form_sent_twice_at_once_is_one_refund(
 ) -> None:
     order = await completed(api, new_sku, order_body)
     sku, path = order["lines"][0]["sku"], f"/console/orders/{order['id']}"
-    async with agent(settings, sessions) as client:
+    async with logged_in(settings, sessions) as client:
         page = await client.get(path)
         form = REFUND_FORM.search(page.text)
         assert form is not None
@@ -166,7 +157,7 @@ async def test_a_refund_claimed_while_temporal_is_down_says_it_starts_later(
     order = await completed(api, new_sku, order_body)
     path = f"/console/orders/{order['id']}"
     down = settings.model_copy(update={"temporal_address": f"127.0.0.1:{free_port()}"})
-    async with agent(down, sessions) as client:
+    async with logged_in(down, sessions) as client:
         await post_form(client, path, f"{path}/refunds", refund_fields(amount="1.00"))
         page = await client.get(path)
 
@@ -185,7 +176,7 @@ async def test_a_refund_of_more_than_was_paid_is_refused_on_the_page_and_claims_
 ) -> None:
     order = await completed(api, new_sku, order_body)
     path = f"/console/orders/{order['id']}"
-    async with agent(settings, sessions) as client:
+    async with logged_in(settings, sessions) as client:
         await post_form(client, path, f"{path}/refunds", refund_fields(amount="59.98"))
         page = await client.get(path)
 
@@ -215,7 +206,7 @@ async def test_a_refund_form_that_cannot_be_read_says_what_to_fix(
 ) -> None:
     order_id = await place(api, order_body(await new_sku(0)))  # no worker: it stays pending
     path = f"/console/orders/{order_id}"
-    async with agent(settings, sessions) as client:
+    async with logged_in(settings, sessions) as client:
         await post_form(client, path, f"{path}/refunds", refund_fields(**fields))
         page = await client.get(path)
 
@@ -232,7 +223,7 @@ async def test_an_order_with_nothing_captured_offers_no_refund_and_refuses_one(
 ) -> None:
     order_id = await place(api, order_body(await new_sku(0)))  # no worker: it stays pending
     path = f"/console/orders/{order_id}"
-    async with agent(settings, sessions) as client:
+    async with logged_in(settings, sessions) as client:
         shown = await client.get(path)
         await post_form(client, path, f"{path}/refunds", refund_fields(amount="1.00"))
         page = await client.get(path)
@@ -252,7 +243,7 @@ async def test_ops_sees_the_money_but_no_refund_form_and_a_forged_refund_is_a_40
 ) -> None:
     order = await completed(api, new_sku, order_body)
     path = f"/console/orders/{order['id']}"
-    async with agent(settings, sessions, Role.OPS) as client:
+    async with logged_in(settings, sessions, Role.OPS) as client:
         page = await client.get(path)
         fields = refund_fields(amount="1.00", csrf=csrf_in(page), key="b" * 32)
         forged = await client.post(f"{path}/refunds", data=fields)
@@ -275,7 +266,7 @@ async def test_warehouse_sees_the_payment_but_not_the_invoices_and_may_not_read_
 ) -> None:
     order = await completed(api, new_sku, order_body)
     [invoice] = order["invoices"]
-    async with agent(settings, sessions, Role.WAREHOUSE) as client:
+    async with logged_in(settings, sessions, Role.WAREHOUSE) as client:
         page = await client.get(f"/console/orders/{order['id']}")
         pdf = await client.get(f"/console/invoices/{invoice['number']}.pdf")
 
@@ -290,7 +281,7 @@ async def test_warehouse_sees_the_payment_but_not_the_invoices_and_may_not_read_
 async def test_the_pdf_of_an_unknown_document_is_a_404_page(
     settings: Settings, sessions: SessionFactory, number: str
 ) -> None:
-    async with agent(settings, sessions) as client:
+    async with logged_in(settings, sessions) as client:
         answer = await client.get(f"/console/invoices/{number}.pdf")
 
     assert answer.status_code == 404

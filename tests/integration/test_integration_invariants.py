@@ -3,18 +3,14 @@ code: orders, invoices, refunds, store credit, an exchange and a reship, each wi
 each one broken with plain SQL is named, and nothing else is."""
 
 from collections.abc import AsyncIterator
-from dataclasses import replace
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.invariants import Invariant, check
-from db.session import create_engine, create_session_factory
-from settings import Settings
-from tests.harness.return_story import ReturnWorld, tell_returns
-from tests.harness.servers import new_database
+from tests.harness.return_story import ReturnWorld, rolled_back, told_in_a_database
 
 pytestmark = pytest.mark.integration
 
@@ -28,21 +24,15 @@ WHO = "cust-returns"  # every order of the returns' story is this customer's
 
 @pytest.fixture(scope="module")
 async def told(postgres_url: str) -> AsyncIterator[tuple[AsyncEngine, ReturnWorld]]:
-    engine = create_engine(Settings(database_url=new_database(postgres_url, "outbox")))
-    yield engine, await tell_returns(create_session_factory(engine))
-    await engine.dispose()
+    """The story, written (and committed) once into a database of its own."""
+    async with told_in_a_database(postgres_url, "outbox") as written:
+        yield written
 
 
 @pytest.fixture
 async def world(told: tuple[AsyncEngine, ReturnWorld]) -> AsyncIterator[ReturnWorld]:
-    engine, story = told
-    async with engine.connect() as conn:
-        await conn.begin()
-        sessions = async_sessionmaker(
-            conn, expire_on_commit=False, join_transaction_mode="create_savepoint"
-        )
-        yield replace(story, sessions=sessions)
-        await conn.rollback()
+    async with rolled_back(*told) as story:
+        yield story
 
 
 async def run_sql(world: ReturnWorld, *statements: str) -> None:

@@ -11,13 +11,13 @@ from collections.abc import AsyncIterator
 import psycopg
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.invariants import Invariant, check
 from db.session import create_engine
 from settings import Settings
 from tests.harness.invariants_story import A, B, Story, World, tell
-from tests.harness.servers import REPO, libpq, new_database
+from tests.harness.servers import REPO, libpq, new_database, rolled_back
 
 pytestmark = pytest.mark.integration
 
@@ -31,13 +31,8 @@ async def own_engine(postgres_url: str) -> AsyncIterator[AsyncEngine]:
 
 @pytest.fixture
 async def world(own_engine: AsyncEngine) -> AsyncIterator[World]:
-    async with own_engine.connect() as conn:
-        await conn.begin()
-        sessions = async_sessionmaker(
-            conn, expire_on_commit=False, join_transaction_mode="create_savepoint"
-        )
+    async with rolled_back(own_engine) as sessions:
         yield await tell(Story(sessions))
-        await conn.rollback()
 
 
 async def run_sql(world: World, *statements: str) -> None:

@@ -7,21 +7,18 @@ import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import aiosmtplib
 import pytest
 
 from devstack.network import free_port, is_listening
 from integration.mail.catcher import MailCatcher, read_mailbox
-from integration.mail.render import MailKind, Rendered, render
 from integration.mail.smtp import SmtpConfig, build_message, send
+from tests.harness.mail import SENDER, TO, send_shipped, shipped_mail, tracking_number
 
 pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
-SENDER = "Example Shop <shop@example.com>"
-TO = "Ada Lovelace <ada@example.com>"
 
 
 @pytest.fixture
@@ -30,47 +27,8 @@ def catcher(tmp_path: Path) -> Iterator[MailCatcher]:
         yield running
 
 
-def shipped_mail(order_id: str) -> Rendered:
-    """The German shipped mail of a one-line order (a realistic body: umlauts, €, HTML)."""
-    order: dict[str, Any] = {
-        "id": order_id,
-        "channel": "web",
-        "status": "shipped",
-        "status_reason": None,
-        "customer": {"id": "cus-1", "email": "ada@example.com", "name": "Ada Lovelace"},
-        "shipping_address": {
-            "name": "Ada Lovelace",
-            "line1": "Hauptstraße 1",
-            "line2": None,
-            "city": "Berlin",
-            "postal_code": "10115",
-            "country": "DE",
-        },
-        "lines": [{"sku": "SKU-1", "quantity": 1, "unit_price": 1999}],
-        "currency": "EUR",
-        "total": 1999,
-        "store_credit": 0,
-        "shipments": [],
-        "exchange_for": None,
-        "placed_by_return": None,
-        "created_at": "2026-12-07T14:00:00+00:00",
-        "updated_at": "2026-12-08T09:30:00+00:00",
-    }
-    shipment = {"carrier": "DHL", "tracking_number": "00340434161094"}
-    return render(
-        MailKind.SHIPPED, "de", {"order": order, "shop": "Example Shop GmbH", "shipment": shipment}
-    )
-
-
-async def send_shipped(catcher: MailCatcher, order_id: str) -> Rendered:
-    rendered = shipped_mail(order_id)
-    message_id = f"<shipped.42.{order_id}@example.com>"
-    await send(build_message(rendered, TO, SENDER, message_id), SmtpConfig.from_url(catcher.url))
-    return rendered
-
-
 async def test_a_sent_mail_arrives_with_its_headers_and_both_parts(catcher: MailCatcher) -> None:
-    rendered = await send_shipped(catcher, "ord-1")
+    rendered = await send_shipped(catcher, "ord-1", "de")
 
     [caught] = read_mailbox(catcher.directory)
     assert caught.message_id == "<shipped.42.ord-1@example.com>"
@@ -78,14 +36,14 @@ async def test_a_sent_mail_arrives_with_its_headers_and_both_parts(catcher: Mail
     assert caught.subject == rendered.subject
     assert caught.text == rendered.text
     assert caught.html == rendered.html
-    assert "Sendungsnummer: 00340434161094" in caught.text
+    assert f"Sendungsnummer: {tracking_number()}" in caught.text
     assert caught.path.parent == catcher.directory
     assert caught.path.suffix == ".eml"
 
 
 async def test_the_mailbox_lists_the_newest_mail_first(catcher: MailCatcher) -> None:
     for order_id in ("ord-1", "ord-2", "ord-3"):
-        await send_shipped(catcher, order_id)
+        await send_shipped(catcher, order_id, "de")
 
     caught = read_mailbox(catcher.directory)
 
@@ -101,7 +59,7 @@ async def test_a_failing_server_makes_send_raise_and_keeps_nothing(catcher: Mail
     catcher.fail_with(451)
 
     with pytest.raises(aiosmtplib.SMTPDataError) as refused:
-        await send_shipped(catcher, "ord-1")
+        await send_shipped(catcher, "ord-1", "de")
 
     assert refused.value.code == 451
     assert list(catcher.directory.iterdir()) == []
@@ -110,10 +68,10 @@ async def test_a_failing_server_makes_send_raise_and_keeps_nothing(catcher: Mail
 async def test_a_server_that_recovers_takes_the_next_mail(catcher: MailCatcher) -> None:
     catcher.fail_with(451)
     with pytest.raises(aiosmtplib.SMTPDataError):
-        await send_shipped(catcher, "ord-1")
+        await send_shipped(catcher, "ord-1", "de")
 
     catcher.fail_with(None)
-    await send_shipped(catcher, "ord-1")
+    await send_shipped(catcher, "ord-1", "de")
 
     assert [mail.message_id for mail in read_mailbox(catcher.directory)] == [
         "<shipped.42.ord-1@example.com>"
@@ -124,7 +82,9 @@ async def test_nothing_listening_makes_send_raise(tmp_path: Path) -> None:
     config = SmtpConfig.from_url(f"smtp://127.0.0.1:{free_port()}")
 
     with pytest.raises(aiosmtplib.SMTPConnectError):
-        await send(build_message(shipped_mail("ord-1"), TO, SENDER, "<x.1@example.com>"), config)
+        await send(
+            build_message(shipped_mail("ord-1", "de"), TO, SENDER, "<x.1@example.com>"), config
+        )
 
 
 def test_the_mailbox_of_a_folder_that_does_not_exist_is_empty(tmp_path: Path) -> None:
@@ -138,7 +98,7 @@ async def test_the_command_catches_mail_until_it_is_told_to_stop(tmp_path: Path)
     process = await asyncio.create_subprocess_exec(sys.executable, *arguments, cwd=REPO, env=env)
     try:
         await wait_until_listening(port, process)
-        message = build_message(shipped_mail("ord-1"), TO, SENDER, "<cmd.1@example.com>")
+        message = build_message(shipped_mail("ord-1", "de"), TO, SENDER, "<cmd.1@example.com>")
         await send(message, SmtpConfig.from_url(f"smtp://127.0.0.1:{port}"))
     finally:
         process.send_signal(signal.SIGTERM)

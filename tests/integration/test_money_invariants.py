@@ -9,14 +9,14 @@ from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.invariants import Invariant, check
 from db.session import create_engine
 from settings import Settings
 from tests.harness.invariants_story import Story
 from tests.harness.money_story import CUSTOMER, MoneyWorld, journal, run_sql, tell_money
-from tests.harness.servers import new_database
+from tests.harness.servers import new_database, rolled_back
 
 pytestmark = pytest.mark.integration
 
@@ -47,13 +47,8 @@ async def own_engine(postgres_url: str) -> AsyncIterator[AsyncEngine]:
 
 @pytest.fixture
 async def world(own_engine: AsyncEngine) -> AsyncIterator[MoneyWorld]:
-    async with own_engine.connect() as conn:
-        await conn.begin()
-        sessions = async_sessionmaker(
-            conn, expire_on_commit=False, join_transaction_mode="create_savepoint"
-        )
+    async with rolled_back(own_engine) as sessions:
         yield await tell_money(Story(sessions))
-        await conn.rollback()
 
 
 def unlocked(table: str) -> str:

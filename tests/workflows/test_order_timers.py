@@ -2,7 +2,7 @@
 
 from uuid import uuid4
 
-from temporalio.client import WorkflowHandle
+from temporalio.client import WorkflowExecutionDescription, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -141,20 +141,26 @@ async def test_cancel_signal_while_backordered_cancels(time_env: WorkflowEnviron
     assert world.calls[-1] == "release_stock"
 
 
+async def run_and_describe(
+    env: WorkflowEnvironment, world: FakeWorld, order: OrderInput
+) -> tuple[OrderResult, WorkflowExecutionDescription]:
+    """Run the order to its end; its result, and its workflow as the server then describes it."""
+    queue = f"tq-{uuid4()}"
+    async with Worker(
+        env.client, task_queue=queue, workflows=[OrderWorkflow], activities=world.activities()
+    ):
+        handle = await env.client.start_workflow(
+            OrderWorkflow.run, order, id=order_workflow_id(order.order_id), task_queue=queue
+        )
+        return await handle.result(), await handle.describe()
+
+
 async def test_an_order_not_shipped_within_its_sla_is_marked_late_once(
     time_env: WorkflowEnvironment,
 ) -> None:
     world = FakeWorld(short=[["SKU-RED-M"]] * 2)  # backordered, rechecked after three days
     order = make_order_input(ship_sla_s=48 * 3600, backorder_recheck_s=3 * 24 * 3600)
-    queue = f"tq-{uuid4()}"
-    async with Worker(
-        time_env.client, task_queue=queue, workflows=[OrderWorkflow], activities=world.activities()
-    ):
-        handle = await time_env.client.start_workflow(
-            OrderWorkflow.run, order, id=order_workflow_id(order.order_id), task_queue=queue
-        )
-        result = await handle.result()
-        described = await handle.describe()
+    result, described = await run_and_describe(time_env, world, order)
 
     assert result.status is OrderStatus.COMPLETED  # late, not lost
     assert world.calls.count("record_delay") == 1
@@ -169,15 +175,7 @@ async def test_an_order_shipped_within_its_sla_is_never_late(
 ) -> None:
     world = FakeWorld()
     order = make_order_input(ship_sla_s=48 * 3600)
-    queue = f"tq-{uuid4()}"
-    async with Worker(
-        time_env.client, task_queue=queue, workflows=[OrderWorkflow], activities=world.activities()
-    ):
-        handle = await time_env.client.start_workflow(
-            OrderWorkflow.run, order, id=order_workflow_id(order.order_id), task_queue=queue
-        )
-        result = await handle.result()
-        described = await handle.describe()
+    result, described = await run_and_describe(time_env, world, order)
 
     assert result.status is OrderStatus.COMPLETED
     assert "record_delay" not in world.calls

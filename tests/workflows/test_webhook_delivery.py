@@ -6,10 +6,12 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import select
 from standardwebhooks import Webhook
 from temporalio.testing import WorkflowEnvironment
 
+from activities.webhooks import UNREADABLE
 from db import webhooks
 from db.models import EventRecord, WebhookAttemptRecord
 from db.session import SessionFactory
@@ -155,3 +157,24 @@ async def test_a_delivery_to_a_deleted_endpoint_ends_without_a_request(
         delivery = await webhooks.delivery(session, delivery_id)
     assert delivery is not None
     assert delivery.status == "cancelled"
+
+
+async def test_a_secret_sealed_under_another_server_secret_is_never_sent_unsigned(
+    time_env: WorkflowEnvironment, sessions: SessionFactory, hook_settings: Settings
+) -> None:
+    """The server secret changed since the endpoint was made: no attempt goes out (it could not
+    be signed); each says why, until the endpoint's secret is rotated."""
+    earlier = SecretStr("an earlier server secret, rotated since")
+    before = hook_settings.model_copy(update={"secret_key": earlier})
+    async with receiving() as receiver:
+        endpoint_id, _ = await new_endpoint(sessions, before, receiver.url())
+        [delivery_id] = await new_deliveries(sessions, endpoint_id)
+        async with delivery_worker(time_env, sessions, hook_settings) as queue:
+            outcome = await deliver(time_env, queue, delivery_id)
+
+    async with sessions() as session:
+        delivery = await webhooks.delivery(session, delivery_id)
+    assert outcome is AttemptOutcome.FAILED
+    assert receiver.requests == []
+    assert delivery is not None
+    assert delivery.last_error == UNREADABLE

@@ -154,6 +154,71 @@ def upgrade() -> None:
             PRIMARY KEY (customer_id, currency)
         );
 
+        -- The customer view as GET /v1/customers/{id} shows it and customer.updated carries it.
+        CREATE FUNCTION customer_view(customer text) RETURNS jsonb
+        LANGUAGE sql STABLE AS $$
+            SELECT jsonb_build_object(
+                'id', c.id, 'email', c.email, 'name', c.name, 'addresses', c.addresses,
+                'orders_count', c.orders_count,
+                'total_spent', (
+                    SELECT coalesce(jsonb_agg(jsonb_build_object(
+                               'currency', s.currency, 'amount', s.invoiced - s.credited)
+                           ORDER BY s.currency), '[]'::jsonb)
+                    FROM customer_spend AS s WHERE s.customer_id = c.id),
+                'first_order_at', to_char(c.first_order_at AT TIME ZONE 'UTC',
+                                          'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'),
+                'last_order_at', to_char(c.last_order_at AT TIME ZONE 'UTC',
+                                         'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'),
+                'store_credit', (
+                    SELECT coalesce(jsonb_agg(jsonb_build_object(
+                               'currency', a.currency, 'balance', a.balance)
+                           ORDER BY a.currency), '[]'::jsonb)
+                    FROM store_credit_accounts AS a WHERE a.customer_id = c.id))
+            FROM customers AS c WHERE c.id = customer
+        $$;
+
+        -- Every order counts for its customer, with customer.updated, whatever inserted it. At
+        -- COMMIT (deferred): the customer's locks are held from here to the end of the commit,
+        -- never across the application's own round trips, so a customer's orders placed at
+        -- once queue only for these few statements. The stream row first, as every writer of a
+        -- customer takes it (db/customers.py), then the view read after it.
+        CREATE FUNCTION count_order_for_customer() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        DECLARE
+            next_seq integer;
+        BEGIN
+            INSERT INTO event_streams AS s (aggregate, aggregate_id, seq)
+            VALUES ('customer', NEW.customer_id, 1)
+            ON CONFLICT (aggregate, aggregate_id) DO UPDATE SET seq = s.seq + 1
+            RETURNING seq INTO next_seq;
+            INSERT INTO customers AS known (id, email, name, addresses, orders_count,
+                                            first_order_at, last_order_at, updated_at)
+            VALUES (NEW.customer_id, NEW.customer_email, NEW.customer_name,
+                    jsonb_build_array(NEW.shipping_address), 1, NEW.created_at,
+                    NEW.created_at, now())
+            ON CONFLICT (id) DO UPDATE SET
+                orders_count = known.orders_count + 1,
+                email = CASE WHEN excluded.last_order_at >= known.last_order_at
+                             THEN excluded.email ELSE known.email END,
+                name = CASE WHEN excluded.last_order_at >= known.last_order_at
+                            THEN excluded.name ELSE known.name END,
+                first_order_at = least(known.first_order_at, excluded.first_order_at),
+                last_order_at = greatest(known.last_order_at, excluded.last_order_at),
+                addresses = (
+                    SELECT coalesce(jsonb_agg(address ORDER BY first), '[]'::jsonb)
+                    FROM (SELECT address, min(n) AS first
+                          FROM jsonb_array_elements(excluded.addresses || known.addresses)
+                               WITH ORDINALITY AS seen(address, n)
+                          GROUP BY address ORDER BY first LIMIT 5) AS kept),
+                updated_at = now();
+            INSERT INTO events (type, aggregate, aggregate_id, seq, data)
+            VALUES ('customer.updated', 'customer', NEW.customer_id, next_seq,
+                    jsonb_build_object('customer', customer_view(NEW.customer_id)));
+            RETURN NULL;
+        END $$;
+        CREATE CONSTRAINT TRIGGER orders_count_for_customers AFTER INSERT ON orders
+            DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION count_order_for_customer();
+
         -- When the order was found late (OMS_SHIP_SLA): set once, with order.delayed.
         ALTER TABLE orders ADD COLUMN late_at timestamptz;
 
@@ -179,6 +244,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute(
         """
+        DROP TRIGGER orders_count_for_customers ON orders;
+        DROP FUNCTION count_order_for_customer();
+        DROP FUNCTION customer_view(text);
         ALTER TABLE orders DROP COLUMN late_at;
         DROP TABLE outbox_started, customer_spend, customers, notifications, webhook_attempts,
             webhook_deliveries, webhook_endpoints, relay_cursors, events, event_streams;
