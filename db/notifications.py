@@ -7,7 +7,7 @@ from email.utils import parseaddr
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -108,7 +108,7 @@ async def mail_data(
         raise LookupError(f"notification {note.id}: no event {note.event_id}")
     data: dict[str, Any] = dict(event.data) | {"shop": settings.seller_name}
     if "order" not in data:
-        data["order"] = snapshots.order(await snapshots.order_of(session, note.order_id))
+        data["order"] = await session.scalar(select(func.order_snapshot(note.order_id)))
     if (refund := data.get("refund")) is not None and refund["return_id"] and "return" not in data:
         query = (
             select(ReturnRecord)

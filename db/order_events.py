@@ -5,8 +5,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db import events, snapshots
-from db.models import HistoryRecord, OrderRecord
+from db import events
+from db.models import HistoryRecord
 from integration.catalog import EventType
 from workflows.contracts import OrderStatus, RecordStatusInput
 from workflows.rules import backordered_skus
@@ -23,11 +23,10 @@ _ARRIVED: dict[OrderStatus, EventType] = {
 _ENDED = frozenset({S.CANCELLED, S.FAILED})
 
 
-async def placed(session: AsyncSession, order: OrderRecord) -> None:
-    """`order.created`. The order is the one just added, its lines with it; nothing has
-    shipped. (Its customer counts it at the commit: db/customers.py.)"""
-    snapshot = snapshots.order(order, shipments=[])
-    await events.emit(session, E.ORDER_CREATED, order.id, {"order": snapshot})
+async def placed(session: AsyncSession, order_id: str) -> None:
+    """`order.created` (its lines flushed with it). Its customer counts it at the commit
+    (db/customers.py)."""
+    await events.emit_for_order(session, E.ORDER_CREATED, order_id, {})
 
 
 async def recorded(session: AsyncSession, record: RecordStatusInput) -> None:
@@ -38,18 +37,13 @@ async def recorded(session: AsyncSession, record: RecordStatusInput) -> None:
             HistoryRecord.order_id == record.order_id, HistoryRecord.seq == record.seq - 1
         )
     )
-    facts = _facts(S(previous) if previous else None, record)
-    if not facts:
-        return
-    order = snapshots.order(await snapshots.order_of(session, record.order_id))
-    for event_type, detail in facts:
-        await events.emit(session, event_type, record.order_id, {"order": order, **detail})
+    for event_type, detail in _facts(S(previous) if previous else None, record):
+        await events.emit_for_order(session, event_type, record.order_id, detail)
 
 
 async def delayed(session: AsyncSession, order_id: str, due_at: str) -> None:
     """`order.delayed`: not shipped within the SLA."""
-    order = snapshots.order(await snapshots.order_of(session, order_id))
-    await events.emit(session, E.ORDER_DELAYED, order_id, {"order": order, "due_at": due_at})
+    await events.emit_for_order(session, E.ORDER_DELAYED, order_id, {"due_at": due_at})
 
 
 def _facts(

@@ -343,6 +343,6 @@ async def _place(
     )
     session.add(placed)
     await session.flush()
-    await order_events.placed(session, placed)  # order.created, the customer's view
+    await order_events.placed(session, placed.id)  # order.created
     ret.exchange_order_id = order_id
     return placed

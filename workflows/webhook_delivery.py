@@ -39,8 +39,9 @@ SCHEDULE = (
     timedelta(hours=12),
 )
 WINDOW = timedelta(days=3)
-# One POST is bounded by 10 s (integration/webhooks.py); the rest is our own database.
-ATTEMPT_TIMEOUT = timedelta(seconds=30)
+# One POST is bounded by 10 s (integration/webhooks.py); the rest is our own database. A worker
+# that dies mid-attempt delays the retry by this much.
+ATTEMPT_TIMEOUT = timedelta(seconds=15)
 OWN_DB = RetryPolicy(
     initial_interval=timedelta(milliseconds=500), maximum_interval=timedelta(seconds=30)
 )

@@ -178,7 +178,7 @@ async def _stored_or_new(
     order = to_order_record(body, key, channel, actor)
     try:
         await orders.create(order)
-        await order_events.placed(session, order)  # order.created, customer.updated: with it
+        await order_events.placed(session, order.id)  # order.created: with it
         await session.commit()
     except IntegrityError:
         await session.rollback()

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import uuid4
 
-from db import order_events, snapshots
+from db import order_events
 from db.models import OrderLineRecord, OrderRecord, ShipmentRecord
 from db.session import SessionFactory
 from db.stock import StockRepository, Wanted
@@ -58,7 +58,7 @@ class Story:
                 for n, (sku, q) in enumerate(lines.items(), 1)
             )
             await session.flush()
-            await order_events.placed(session, await snapshots.order_of(session, order_id))
+            await order_events.placed(session, order_id)
             stock = StockRepository(session)
             wanted = [Wanted(sku=sku, quantity=q) for sku, q in lines.items()]
             assert await stock.reserve(order_id, wanted) == []

@@ -8,7 +8,7 @@ story with them.
 from datetime import UTC, datetime
 from uuid import uuid4
 
-from db import books, order_events, payments, refunds, return_books, returns, snapshots
+from db import books, order_events, payments, refunds, return_books, returns
 from db.models import (
     OrderLineRecord,
     OrderRecord,
@@ -54,7 +54,7 @@ class ReturnStory(Story):
         async with self.sessions.begin() as session:
             session.add(_order(order_id, lines, now))
             await session.flush()
-            await order_events.placed(session, await snapshots.order_of(session, order_id))
+            await order_events.placed(session, order_id)
         await self.fulfil(order_id)
         return order_id
 

@@ -8,12 +8,13 @@ from uuid import uuid4
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from api.cursor import encode_event_cursor
-from db import events
+from db import events, snapshots
 from db.events import FeedPosition
-from db.models import EventRecord
+from db.models import EventRecord, OrderRecord, ShipmentRecord
 from db.session import SessionFactory
 from integration.catalog import EventType
 from tests.harness.orders import MakeOrderBody, MakeSku
@@ -159,3 +160,29 @@ async def test_the_feed_refuses_an_unknown_type_and_a_forged_cursor(api: httpx.A
     assert unknown.json()["detail"][0]["loc"] == ["query", "types"]
     assert forged.status_code == 422
     assert forged.json()["detail"][0]["loc"] == ["query", "after"]
+
+
+async def test_the_databases_order_snapshot_is_the_one_the_readme_documents(
+    api: httpx.AsyncClient, new_sku: MakeSku, order_body: MakeOrderBody, sessions: SessionFactory
+) -> None:
+    """Events carry `order_snapshot` (SQL, built in the statement that writes them); README's
+    examples come from `snapshots.order` (Python): the same JSON for the same order."""
+    body = order_body(await new_sku(5), await new_sku(5))
+    order_id = (await api.post("/v1/orders", json=body)).json()["id"]
+    async with sessions.begin() as session:
+        for n in (2, 1):  # two shipments, added out of id order
+            session.add(ShipmentRecord(id=f"shp-{order_id}-{n}", order_id=order_id,
+                                       carrier="SimPost", tracking_number=f"SP{n}",
+                                       status="in_transit"))  # fmt: skip
+
+    async with sessions() as session:
+        from_sql = await session.scalar(select(func.order_snapshot(order_id)))
+        record = await session.scalar(
+            select(OrderRecord)
+            .where(OrderRecord.id == order_id)
+            .options(selectinload(OrderRecord.lines), selectinload(OrderRecord.shipments))
+        )
+    assert record is not None
+    assert from_sql == snapshots.order(record)
+    assert [s["tracking_number"] for s in from_sql["shipments"]] == ["SP1", "SP2"]
+    assert len(from_sql["lines"]) == 2
