@@ -3,7 +3,6 @@ handed to the SMTP server; `sent` once it took them."""
 
 from datetime import UTC, datetime
 
-from integration.mail.smtp import SmtpConfig, build_message, send
 from sqlalchemy.exc import NoResultFound
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -12,11 +11,13 @@ from db import notifications
 from db.notifications import NotificationStatus
 from db.session import SessionFactory
 from integration.mail.render import MailKind, render
+from integration.mail.smtp import SmtpConfig, build_message, send
 from settings import Settings
 from workflows.contracts import ActivityName
 from workflows.integration_contracts import FailMailInput, MailInput
 
 N = NotificationStatus
+SMTP_TIMEOUT = 10.0  # seconds a step of the SMTP conversation may take (workflows/mail.py)
 
 
 class MailActivities:
@@ -48,7 +49,7 @@ class MailActivities:
             to, message_id = note.to_address, note.message_id
         message = build_message(rendered, to, self._settings.mail_from, message_id)
         try:
-            await send(message, self._smtp)
+            await send(message, self._smtp, timeout=SMTP_TIMEOUT)
         except Exception as err:  # the workflow retries; the notification says why meanwhile
             await self._note_error(input.notification_id, f"{type(err).__name__}: {err}")
             raise

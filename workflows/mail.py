@@ -24,6 +24,9 @@ SEND = RetryPolicy(
     non_retryable_error_types=["UnknownMail"],
 )
 GIVE_UP = timedelta(days=3)
+# A send talks to the server for at most SMTP_TIMEOUT a step (activities/mail.py); a worker that
+# dies mid-send delays the retry by this much.
+SEND_TIMEOUT = timedelta(seconds=30)
 
 
 @workflow.defn
@@ -36,7 +39,7 @@ class MailWorkflow:
             await workflow.execute_activity(
                 A.SEND_MAIL,
                 input,
-                start_to_close_timeout=timedelta(seconds=60),
+                start_to_close_timeout=SEND_TIMEOUT,
                 schedule_to_close_timeout=GIVE_UP,
                 retry_policy=SEND,
                 summary="Send the e-mail",
