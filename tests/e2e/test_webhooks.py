@@ -1,8 +1,14 @@
 """A CRM subscribes and receives the OMS's events over real HTTP, signed as the Standard Webhooks
 specification says and verified here with its library, as a receiver would; secrets rotate with
-a day of overlap; replays send past events again; URLs that point inside are refused."""
+a day of overlap; replays send past events again; URLs that point inside are refused.
+
+The tests share one OMS (a database of the module's own, a worker, the relay); each removes its
+endpoints when it ends, and counts only the events of its own orders."""
 
 import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -10,26 +16,32 @@ import pytest
 from standardwebhooks import Webhook
 from temporalio.testing import WorkflowEnvironment
 
-from settings import Settings
-from tests.harness.integration_stack import integrated, integrated_settings
+from tests.harness.integration_stack import Integrated, integrated, integrated_settings
 from tests.harness.orders import MakeOrderBody
-from tests.harness.receiver import Receiver, Reply, receiving
+from tests.harness.receiver import Receiver, Reply, Seen, receiving
 from tests.harness.storefront import completed_order, stock
 
 pytestmark = pytest.mark.e2e
 ORDER_EVENTS = ["order.created", "order.shipped", "order.delivered", "order.completed"]
+Json = dict[str, Any]
 
 
-@pytest.fixture
-def hooks(postgres_url: str, temporal_env: WorkflowEnvironment) -> Settings:
-    return integrated_settings(postgres_url, temporal_env)
+@pytest.fixture(scope="module")
+async def oms(postgres_url: str, temporal_env: WorkflowEnvironment) -> AsyncIterator[Integrated]:
+    async with integrated(integrated_settings(postgres_url, temporal_env), temporal_env) as stack:
+        yield stack
 
 
-async def subscribe(http: httpx.AsyncClient, url: str, events: list[str]) -> dict[str, Any]:
+@asynccontextmanager
+async def subscribed(http: httpx.AsyncClient, url: str, events: list[str]) -> AsyncIterator[Json]:
+    """An endpoint for the test's receiver, deleted when the test is done with it."""
     created = await http.post("/v1/webhook-endpoints", json={"url": url, "events": events})
     assert created.status_code == 201, created.text
-    endpoint: dict[str, Any] = created.json()
-    return endpoint
+    endpoint: Json = created.json()
+    try:
+        yield endpoint
+    finally:
+        await http.delete(f"/v1/webhook-endpoints/{endpoint['id']}")
 
 
 async def received(receiver: Receiver, count: int, within: float = 30.0) -> None:
@@ -40,18 +52,28 @@ async def received(receiver: Receiver, count: int, within: float = 30.0) -> None
     pytest.fail(f"{len(receiver.requests)} deliveries, not {count}, after {within}s")
 
 
+def about(request: Seen, order_id: str) -> bool:
+    """Whether the delivered event is about this order."""
+    body: Json = json.loads(request.body)
+    order: Json = body["data"].get("order", {})
+    return order.get("id") == order_id
+
+
 async def test_a_subscriber_gets_each_event_it_asked_for_signed_and_in_sequence(
-    hooks: Settings, temporal_env: WorkflowEnvironment, order_body: MakeOrderBody
+    oms: Integrated, order_body: MakeOrderBody
 ) -> None:
-    async with receiving() as receiver, integrated(hooks, temporal_env) as oms:
-        endpoint = await subscribe(oms.http, receiver.url(), ORDER_EVENTS)
+    async with (
+        receiving() as receiver,
+        subscribed(oms.http, receiver.url(), ORDER_EVENTS) as endpoint,
+    ):
         order = await completed_order(oms.http, order_body(await stock(oms.http, 5)))
         await received(receiver, 4)
         await asyncio.sleep(0.5)  # nothing more is coming
         listed = await oms.http.get(f"/v1/webhook-endpoints/{endpoint['id']}/deliveries")
 
     verifier = Webhook(endpoint["secret"])
-    payloads = [verifier.verify(r.body, r.headers) for r in receiver.requests]
+    mine = [r for r in receiver.requests if about(r, order["id"])]
+    payloads = [verifier.verify(r.body, r.headers) for r in mine]
     assert endpoint["secret"].startswith("whsec_")
     assert sorted(p["type"] for p in payloads) == sorted(ORDER_EVENTS)  # no other types
     assert all(p["data"]["order"]["id"] == order["id"] for p in payloads)
@@ -61,23 +83,25 @@ async def test_a_subscriber_gets_each_event_it_asked_for_signed_and_in_sequence(
     assert (
         shipped["data"]["shipment"]["tracking_number"] == order["shipments"][0]["tracking_number"]
     )
-    assert {r.headers["webhook-id"] for r in receiver.requests} == {p["id"] for p in payloads}
-    deliveries = listed.json()["items"]
-    assert [d["status"] for d in deliveries] == ["succeeded"] * 4
-    assert all(d["last_status_code"] == 200 and d["attempts"] == 1 for d in deliveries)
+    assert {r.headers["webhook-id"] for r in mine} == {p["id"] for p in payloads}
+    ours = [d for d in listed.json()["items"] if d["event_id"] in {p["id"] for p in payloads}]
+    assert [d["status"] for d in ours] == ["succeeded"] * 4
+    assert all(d["last_status_code"] == 200 and d["attempts"] == 1 for d in ours)
 
 
 async def test_during_a_rotation_each_delivery_verifies_with_the_old_and_the_new_secret(
-    hooks: Settings, temporal_env: WorkflowEnvironment, order_body: MakeOrderBody
+    oms: Integrated, order_body: MakeOrderBody
 ) -> None:
-    async with receiving() as receiver, integrated(hooks, temporal_env) as oms:
-        endpoint = await subscribe(oms.http, receiver.url(), ["order.created"])
+    async with (
+        receiving() as receiver,
+        subscribed(oms.http, receiver.url(), ["order.created"]) as endpoint,
+    ):
         rotated = await oms.http.post(f"/v1/webhook-endpoints/{endpoint['id']}/rotate-secret")
-        await oms.http.post("/v1/orders", json=order_body(await stock(oms.http, 5)))
+        placed = await oms.http.post("/v1/orders", json=order_body(await stock(oms.http, 5)))
         await received(receiver, 1)
         shown = await oms.http.get(f"/v1/webhook-endpoints/{endpoint['id']}")
 
-    [request] = receiver.requests
+    [request] = [r for r in receiver.requests if about(r, placed.json()["id"])]
     old, new = endpoint["secret"], rotated.json()["secret"]
     assert old != new
     assert Webhook(old).verify(request.body, request.headers)["type"] == "order.created"
@@ -87,10 +111,12 @@ async def test_during_a_rotation_each_delivery_verifies_with_the_old_and_the_new
 
 
 async def test_a_replay_sends_past_events_again_under_their_ids(
-    hooks: Settings, temporal_env: WorkflowEnvironment, order_body: MakeOrderBody
+    oms: Integrated, order_body: MakeOrderBody
 ) -> None:
-    async with receiving() as receiver, integrated(hooks, temporal_env) as oms:
-        endpoint = await subscribe(oms.http, receiver.url(), ["order.created"])
+    async with (
+        receiving() as receiver,
+        subscribed(oms.http, receiver.url(), ["order.created"]) as endpoint,
+    ):
         for _ in range(2):
             await oms.http.post("/v1/orders", json=order_body(await stock(oms.http, 5)))
         await received(receiver, 2)
@@ -108,17 +134,16 @@ async def test_a_replay_sends_past_events_again_under_their_ids(
 
 
 async def test_a_deleted_or_disabled_endpoint_gets_nothing_more(
-    hooks: Settings, temporal_env: WorkflowEnvironment, order_body: MakeOrderBody
+    oms: Integrated, order_body: MakeOrderBody
 ) -> None:
     async with (
         receiving() as gone,
         receiving() as paused,
         receiving() as kept,
-        integrated(hooks, temporal_env) as oms,
+        subscribed(oms.http, gone.url(), ["*"]) as deleted,
+        subscribed(oms.http, paused.url(), ["*"]) as disabled,
+        subscribed(oms.http, kept.url(), ["order.created"]),
     ):
-        deleted = await subscribe(oms.http, gone.url(), ["*"])
-        disabled = await subscribe(oms.http, paused.url(), ["*"])
-        await subscribe(oms.http, kept.url(), ["order.created"])
         await oms.http.delete(f"/v1/webhook-endpoints/{deleted['id']}")
         await oms.http.patch(f"/v1/webhook-endpoints/{disabled['id']}", json={"disabled": True})
         await oms.http.post("/v1/orders", json=order_body(await stock(oms.http, 5)))
@@ -131,12 +156,14 @@ async def test_a_deleted_or_disabled_endpoint_gets_nothing_more(
 
 
 async def test_a_redirect_is_not_followed_and_counts_as_a_failure(
-    hooks: Settings, temporal_env: WorkflowEnvironment, order_body: MakeOrderBody
+    oms: Integrated, order_body: MakeOrderBody
 ) -> None:
-    async with receiving() as target, integrated(hooks, temporal_env) as oms:
+    async with receiving() as target:
         moved = Reply(status=302, headers=(("Location", target.url()),))
-        async with receiving(moved) as redirecting:
-            endpoint = await subscribe(oms.http, redirecting.url(), ["order.created"])
+        async with (
+            receiving(moved) as redirecting,
+            subscribed(oms.http, redirecting.url(), ["order.created"]) as endpoint,
+        ):
             await oms.http.post("/v1/orders", json=order_body(await stock(oms.http, 5)))
             await received(redirecting, 1)
             await asyncio.sleep(0.5)
@@ -171,13 +198,17 @@ async def test_a_url_that_points_inside_or_is_not_https_is_refused(
 
 
 async def test_an_address_allowed_at_creation_is_refused_again_at_delivery(
-    hooks: Settings, temporal_env: WorkflowEnvironment, order_body: MakeOrderBody
+    postgres_url: str, temporal_env: WorkflowEnvironment, order_body: MakeOrderBody
 ) -> None:
     """The API allowed a local receiver; the worker does not: every attempt checks anew."""
+    hooks = integrated_settings(postgres_url, temporal_env)
     strict = hooks.model_copy(update={"webhook_allow_private": False})
     async with receiving() as receiver:
         async with integrated(hooks, temporal_env, worker=False) as api_only:
-            endpoint = await subscribe(api_only.http, receiver.url(), ["order.created"])
+            created = await api_only.http.post(
+                "/v1/webhook-endpoints", json={"url": receiver.url(), "events": ["order.created"]}
+            )
+            endpoint = created.json()
         async with integrated(strict, temporal_env) as oms:
             await oms.http.post("/v1/orders", json=order_body(await stock(oms.http, 5)))
             for _ in range(200):
