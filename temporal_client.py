@@ -152,15 +152,15 @@ async def start_resolution(
         await start_order(client, order, task_queue)
 
 
-async def start_delivery(client: Client, delivery_id: str, task_queue: str) -> None:
+async def start_delivery(client: Client, input: DeliveryInput, task_queue: str) -> None:
     """Start `webhook-delivery-{id}` unless it runs. Called for a delivery that is `pending`, so
     a closed run (a retried delivery, or one ops terminated) runs again: each attempt checks
     the row first, so a delivery that already ended is never sent again by it."""
     with suppress(WorkflowAlreadyStartedError):
         await client.start_workflow(
             WebhookDeliveryWorkflow.run,
-            DeliveryInput(delivery_id=delivery_id),
-            id=delivery_workflow_id(delivery_id),
+            input,
+            id=delivery_workflow_id(input.delivery_id),
             task_queue=task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
@@ -185,13 +185,13 @@ async def retry_delivery(client: Client, delivery_id: str, task_queue: str, acto
     )
 
 
-async def start_mail(client: Client, notification_id: str, summary: str, task_queue: str) -> None:
+async def start_mail(client: Client, input: MailInput, summary: str, task_queue: str) -> None:
     """Start `mail-{id}` unless it exists: one send per notification."""
     with suppress(WorkflowAlreadyStartedError):
         await client.start_workflow(
             MailWorkflow.run,
-            MailInput(notification_id=notification_id),
-            id=mail_workflow_id(notification_id),
+            input,
+            id=mail_workflow_id(input.notification_id),
             task_queue=task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,

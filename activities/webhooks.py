@@ -1,18 +1,15 @@
-"""Webhook deliveries: each attempt signs the event with the endpoint's secret(s) and POSTs it
-(integration/webhooks.py checks the address again at every attempt), then records how it went."""
+"""Webhook deliveries after the relay's first attempt failed: each attempt signs and POSTs the
+event (integration/delivery.py), then records how it went."""
 
-import json
-from contextlib import suppress
 from datetime import UTC, datetime
 
 from temporalio import activity
 
-from db import events, webhooks
-from db.models import EventRecord, WebhookDeliveryRecord, WebhookEndpointRecord
+from db import webhooks
+from db.models import EventRecord, WebhookDeliveryRecord
 from db.session import SessionFactory
-from db.webhooks import SECRET_PURPOSE, DeliveryStatus, Outcome
-from integration import webhooks as http
-from security.sealed import Unsealable, unseal
+from db.webhooks import DeliveryStatus
+from integration.delivery import post_event
 from settings import Settings
 from workflows.contracts import ActivityName
 from workflows.integration_contracts import (
@@ -23,9 +20,6 @@ from workflows.integration_contracts import (
 )
 
 GAVE_UP = "every delivery failed for 3 days"
-UNREADABLE = (
-    "the signing secret was sealed with another OMS_SECRET_KEY: rotate the endpoint's secret"
-)
 
 
 class WebhookActivities:
@@ -48,22 +42,13 @@ class WebhookActivities:
         if target is None or target.disabled or event is None:
             await self._cancel(delivery)
             return AttemptResult(outcome=AttemptOutcome.GONE)
-        attempted = await self._post(target, event)
+        outcome = await post_event(target, event, self._settings)
         async with self._sessions.begin() as session:
             locked = await webhooks.delivery(session, input.delivery_id, lock=True)
             assert locked is not None
-            outcome = Outcome(
-                ok=attempted.ok,
-                status_code=attempted.status_code,
-                latency_ms=attempted.latency_ms,
-                error=attempted.error,
-                response=attempted.response,
-            )
             await webhooks.record_attempt(session, locked, outcome, input.next_attempt_at)
-        ended = AttemptOutcome.DELIVERED if attempted.ok else AttemptOutcome.FAILED
-        return AttemptResult(
-            outcome=ended, status_code=attempted.status_code, error=attempted.error
-        )
+        ended = AttemptOutcome.DELIVERED if outcome.ok else AttemptOutcome.FAILED
+        return AttemptResult(outcome=ended, status_code=outcome.status_code, error=outcome.error)
 
     @activity.defn(name=ActivityName.GIVE_UP_WEBHOOK)
     async def give_up_webhook(self, input: GiveUpInput) -> None:
@@ -80,28 +65,6 @@ class WebhookActivities:
                 return
             if not await webhooks.succeeded_since(session, target.id, input.failing_since):
                 await webhooks.disable(session, target, GAVE_UP)
-
-    async def _post(self, target: WebhookEndpointRecord, event: EventRecord) -> http.Attempted:
-        body = json.dumps(events.envelope(event), separators=(",", ":")).encode()
-        now = datetime.now(UTC)
-        try:
-            signing = self._secrets(target, now)
-        except Unsealable:  # the server secret changed since: nothing can be signed
-            return http.Attempted(ok=False, status_code=None, latency_ms=0, response=None,
-                                  error=UNREADABLE)  # fmt: skip
-        headers = http.signature_headers(events.public_id(event.id), now, body, signing)
-        allow = self._settings.webhook_allow_private
-        return await http.post(target.url, body, headers, allow_private=allow)
-
-    def _secrets(self, target: WebhookEndpointRecord, now: datetime) -> list[str]:
-        """The endpoint's secret, and the one it replaced while their overlap lasts (unless it
-        was sealed under an earlier server secret: then the new one alone)."""
-        server = self._settings.server_secret()
-        current = [unseal(target.secret, server, SECRET_PURPOSE)]
-        if target.previous_secret is not None and (target.previous_until or now) > now:
-            with suppress(Unsealable):
-                current.append(unseal(target.previous_secret, server, SECRET_PURPOSE))
-        return current
 
     async def _cancel(self, delivery: WebhookDeliveryRecord) -> None:
         async with self._sessions.begin() as session:

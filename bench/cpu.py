@@ -27,6 +27,8 @@ def _part(pid: str) -> str:
     for needle, part in (
         ("temporal", "temporal"),
         ("postgres", "postgres"),
+        ("bench.receiver", "receiver"),  # before uvicorn, which runs it
+        ("mail.catcher", "mail"),
         ("uvicorn", "api"),
         ("worker", "worker"),
     ):

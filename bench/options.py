@@ -16,12 +16,20 @@ class BenchOptions:
     hot_attempts: int
     out: Path
     profile: bool
+    subscribers: int = 0
 
 
 def _positive(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text} is not a positive number")
+    return value
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text} is negative")
     return value
 
 
@@ -34,7 +42,8 @@ def _sizes(text: str) -> tuple[int, ...]:
 
 
 def parse_options(argv: list[str] | None = None) -> BenchOptions:
-    """Parse the command line (defaults: 500 orders, 32 clients, 1 worker, 10k and 1M rows)."""
+    """Parse the command line (defaults: 500 orders, 32 clients, 1 worker, 10k and 1M rows, no
+    subscribers)."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     add = parser.add_argument
     add("--orders", type=_positive, default=500, help="orders (and no-op workflows) per run")
@@ -44,6 +53,13 @@ def parse_options(argv: list[str] | None = None) -> BenchOptions:
     add("--hot-attempts", type=_positive, default=2000, help="reservations on the hot SKU")
     add("--out", type=Path, default=Path("bench-results"), help="results folder")
     add("--profile", action="store_true", help="run the first worker under py-spy")
+    add(
+        "--subscribers",
+        type=_count,
+        default=0,
+        help="webhook endpoints subscribed to every event (a local receiver), and customer "
+        "e-mails to a local mail catcher; 0: neither",
+    )
     args = parser.parse_args(argv)
     return BenchOptions(
         orders=args.orders,
@@ -53,4 +69,5 @@ def parse_options(argv: list[str] | None = None) -> BenchOptions:
         hot_attempts=args.hot_attempts,
         out=args.out.resolve(),
         profile=args.profile,
+        subscribers=args.subscribers,
     )

@@ -22,8 +22,11 @@ class Bar:
     def advance(self, steps: int = 1) -> None:
         self._bar.update(steps)
 
-    def show(self, done: int) -> None:
-        """Set the bar to `done` (for counts read from elsewhere, which may jump)."""
+    def show(self, done: int, of: int | None = None) -> None:
+        """Set the bar to `done` (for counts read from elsewhere, which may jump), and its total
+        to `of` when that grows too."""
+        if of is not None and of != self._bar.total:
+            self._bar.total = of
         self._bar.update(done - self._bar.n)
 
     def close(self) -> None:

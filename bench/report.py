@@ -52,6 +52,23 @@ def _throughput_rows(results: Results) -> list[Row]:
     return rows
 
 
+def _delivery_rows(results: Results) -> list[Row]:
+    """--subscribers: what became of the pipeline's events and mails, and how late."""
+    drain = results.drain
+    if drain is None:
+        return []
+    done = f"{drain.delivered}/{drain.deliveries} in {drain.attempts} POSTs, "
+    done += f"{drain.sent}/{drain.mails} mails"
+    after = f"{drain.drained_s:.1f}s" + (" (gave up)" if drain.timed_out else "")
+    return [
+        Row(figure=f"2b webhooks to {drain.subscribers} subscriber(s)", value=done),
+        Row(figure="2b all done after the last order", value=after),
+        Row(figure="2b event → webhook 2xx p50/p95/p99", value=drain.delivery_lag.triple()),
+        Row(figure="2b event → mail sent p50/p95/p99", value=drain.mail_lag.triple()),
+        Row(figure="  CPU meanwhile, % of all cores", value=_cpu(drain.cpu)),
+    ]
+
+
 def _acceptance_rows(results: Results) -> list[Row]:
     base, pipe = results.baseline, results.pipeline
     rows = []
@@ -108,6 +125,7 @@ def table_rows(results: Results) -> list[Row]:
     """Every figure of the run, in phase order."""
     return [
         *_throughput_rows(results),
+        *_delivery_rows(results),
         *_acceptance_rows(results),
         *_hot_rows(results),
         *_read_rows(results),
@@ -166,6 +184,7 @@ def to_json(results: Results, rows: list[Row]) -> dict[str, object]:
         "baseline": results.baseline.to_json() if results.baseline else None,
         "pipeline": results.pipeline.to_json() if results.pipeline else None,
         "order_statuses": results.statuses,
+        "deliveries": results.drain.to_json() if results.drain else None,
         "hot_sku": {
             "repository": results.hot_repository.to_json() if results.hot_repository else None,
             "raw": results.hot_raw.to_json() if results.hot_raw else None,

@@ -12,6 +12,7 @@ import httpx
 from temporalio.client import Client
 
 from bench.baseline import measure_baseline
+from bench.deliveries import Drain, measure_drain, start_sinks, subscribe
 from bench.drive import Throughput
 from bench.hotsku import HotRun, race_raw, race_repository
 from bench.noop import NOOP_QUEUE
@@ -39,6 +40,7 @@ class Results:
     baseline: Throughput | None = None
     pipeline: Throughput | None = None
     statuses: dict[str, int] = field(default_factory=dict)
+    drain: Drain | None = None
     hot_repository: HotRun | None = None
     hot_raw: HotRun | None = None
     reads: list[ReadLevel] = field(default_factory=list)
@@ -86,8 +88,11 @@ async def _pipeline(
         await wait_for_workers(client, ORDERS_QUEUE, options.workers)
         warehouse = {"Authorization": f"Bearer {await stack.api_key(Role.WAREHOUSE)}"}
         await stock_up(http, options.orders + options.clients, warehouse)
+        await subscribe(http, stack, options.subscribers)
         results.pipeline = await measure_pipeline(http, stack.dsn, options.orders, options.clients)
         results.statuses = await status_counts(stack.dsn)
+        if options.subscribers:
+            results.drain = await measure_drain(stack.dsn, options.subscribers)
     finally:
         for worker in workers:  # the later phases need no worker (a profile is written now)
             worker.stop()
@@ -106,11 +111,14 @@ async def _reads(stack: BenchStack, http: httpx.AsyncClient, results: Results) -
 
 
 async def run_phases(stack: BenchStack, results: Results) -> None:
-    """Baseline, pipeline (with acceptance latency), hot SKU, read path: in that order."""
+    """Baseline, pipeline (with acceptance latency, and with --subscribers its deliveries and
+    mails), hot SKU, read path: in that order."""
     client = await Client.connect(
         stack.temporal.address, data_converter=converter_for(stack.payload_keys)
     )
     await _phase(results, "1. baseline: no-op workflows", _baseline(stack, client, results))
+    if results.options.subscribers:
+        start_sinks(stack)  # before the OMS's processes, which send to them
     stack.start_api()
     limits = httpx.Limits(max_connections=results.options.clients)
     key = {"Authorization": f"Bearer {await stack.api_key(Role.STOREFRONT)}"}

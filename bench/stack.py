@@ -77,6 +77,9 @@ class BenchStack:
         self.logs = logs
         self.payload_keys: tuple[PayloadKey, ...] = (new_key(),)  # this run's, in memory only
         self.secret = secrets.token_urlsafe(32)  # OMS_SECRET_KEY: API keys are hashed with it
+        # --subscribers: where the webhook receiver listens, and the OMS's mail settings
+        self.receiver_url = ""
+        self.extra_env: dict[str, str] = {}
 
     @property
     def api_url(self) -> str:
@@ -144,8 +147,9 @@ class BenchStack:
 
     def env(self, task_queue: str) -> dict[str, str]:
         """This process's environment plus where the stack is, for the OMS processes."""
+        inherited = {k: v for k, v in os.environ.items() if k != "OMS_SMTP_URL"}  # never a real one
         return {
-            **os.environ,
+            **inherited,
             "OMS_DATABASE_URL": self.postgres.url,
             "OMS_TEMPORAL_ADDRESS": self.temporal.address,
             "OMS_TASK_QUEUE": task_queue,
@@ -156,6 +160,7 @@ class BenchStack:
             # The bench measures the stack, not the limiter: counted, never refused.
             "OMS_RATE_LIMIT": "1000000/second",
             **ZERO_LATENCY,
+            **self.extra_env,
             "PYTHONUNBUFFERED": "1",
         }
 

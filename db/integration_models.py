@@ -87,7 +87,8 @@ class WebhookDeliveryRecord(Base):
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
     last_latency_ms: Mapped[int | None] = mapped_column(Integer, default=None)
     next_attempt_at: Mapped[datetime | None] = mapped_column(Timestamp, default=None)
-    started: Mapped[bool] = mapped_column(default=False)
+    started: Mapped[bool] = mapped_column(default=False)  # handed off: done, or to a workflow
+    claimed_until: Mapped[datetime | None] = mapped_column(Timestamp, default=None)  # a relay's
     created_at: Mapped[datetime] = mapped_column(Timestamp)
     updated_at: Mapped[datetime] = mapped_column(Timestamp)
     succeeded_at: Mapped[datetime | None] = mapped_column(Timestamp, default=None)
@@ -124,7 +125,8 @@ class NotificationRecord(Base):
     status: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text, default=None)
-    started: Mapped[bool] = mapped_column(default=False)
+    started: Mapped[bool] = mapped_column(default=False)  # handed off: sent, or to a workflow
+    claimed_until: Mapped[datetime | None] = mapped_column(Timestamp, default=None)  # a relay's
     created_at: Mapped[datetime] = mapped_column(Timestamp)
     sent_at: Mapped[datetime | None] = mapped_column(Timestamp, default=None)
 

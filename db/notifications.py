@@ -7,7 +7,7 @@ from email.utils import parseaddr
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -121,24 +121,6 @@ async def mail_data(
         placed = datetime.fromisoformat(data["order"]["created_at"])
         data["until"] = (placed + settings.backorder_window).isoformat()
     return data
-
-
-async def unstarted(session: AsyncSession, limit: int) -> Sequence[str]:
-    query = (
-        select(NotificationRecord.id)
-        .where(NotificationRecord.started.is_(False))
-        .order_by(NotificationRecord.created_at)
-        .limit(limit)
-    )
-    return (await session.scalars(query)).all()
-
-
-async def mark_started(session: AsyncSession, notification_ids: Sequence[str]) -> None:
-    await session.execute(
-        update(NotificationRecord)
-        .where(NotificationRecord.id.in_(notification_ids))
-        .values(started=True)
-    )
 
 
 async def _mails(

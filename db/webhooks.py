@@ -118,17 +118,6 @@ async def fan_out(
     return [row["id"] for row in rows if row["id"] in new]
 
 
-async def unstarted(session: AsyncSession, limit: int) -> Sequence[str]:
-    """Deliveries whose workflow has not been started yet, oldest first."""
-    query = (
-        select(WebhookDeliveryRecord.id)
-        .where(WebhookDeliveryRecord.started.is_(False))
-        .order_by(WebhookDeliveryRecord.created_at)
-        .limit(limit)
-    )
-    return (await session.scalars(query)).all()
-
-
 async def mark_started(session: AsyncSession, delivery_ids: Sequence[str]) -> None:
     await session.execute(
         update(WebhookDeliveryRecord)

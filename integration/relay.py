@@ -1,13 +1,14 @@
-"""The relay: fans new events out to webhook deliveries and customer e-mails, then starts their
-workflows. It runs in every worker process beside the reconciler; one at a time fans out (a
-transaction-level advisory lock), so several workers never race over the same events.
+"""The relay: fans new events out to webhook deliveries and customer e-mails, then makes their
+first try (integration/dispatch.py), starting a workflow for each that failed. It runs in every
+worker process beside the reconciler; one at a time fans out (a transaction-level advisory lock),
+so several workers never race over the same events.
 
 It follows the event feed (db/events.py) with its own cursor, moved in the transaction that
 writes the deliveries and notifications: a crash before the commit leaves the cursor where it
-was and the next round writes them (each is unique, so a repeat adds nothing). Workflows are
-started after the commit and marked started; a crash in between starts them next round (a start
-is idempotent). Deliveries and mails therefore never slow the order that caused them: the
-order's transaction only wrote its event.
+was and the next round writes them (each is unique, so a repeat adds nothing). First tries and
+workflow starts come after the commit, under a lease; a crash in between leaves them to a later
+round. Deliveries and mails therefore never slow the order that caused them: the order's
+transaction only wrote its event.
 """
 
 import asyncio
@@ -22,12 +23,11 @@ from temporalio.client import Client
 from db import events, notifications, webhooks
 from db.models import EventRecord, RelayCursorRecord
 from db.session import SessionFactory
+from integration.dispatch import Dispatcher
 from settings import Settings
-from temporal_client import start_delivery, start_mail
 
 log = logging.getLogger(__name__)
 BATCH = 500
-STARTS = 200  # workflow starts per round: a backlog drains over several rounds
 RELAY_LOCK = 0x6F6D7372  # pg advisory lock key: "omsr"
 CURSOR = "relay"
 
@@ -39,6 +39,7 @@ class Relay:
         self._client = client
         self._sessions = sessions
         self._settings = settings
+        self._dispatch = Dispatcher(client, sessions, settings)
 
     @property
     def mails(self) -> bool:
@@ -67,20 +68,9 @@ class Relay:
         return len(batch)
 
     async def start_waiting(self) -> int:
-        """Start the workflows of deliveries and notifications not started yet."""
-        queue = self._settings.task_queue
-        async with self._sessions() as session:
-            deliveries = await webhooks.unstarted(session, STARTS)
-            mails = await notifications.unstarted(session, STARTS)
-        for delivery_id in deliveries:
-            await start_delivery(self._client, delivery_id, queue)
-        for notification_id in mails:
-            await start_mail(self._client, notification_id, "Send a customer e-mail", queue)
-        if deliveries or mails:
-            async with self._sessions.begin() as session:
-                await webhooks.mark_started(session, deliveries)
-                await notifications.mark_started(session, mails)
-        return len(deliveries) + len(mails)
+        """Try the deliveries and mails not handed off yet, and start workflows for what failed
+        (integration/dispatch.py); how many it took."""
+        return await self._dispatch.deliver() + await self._dispatch.send()
 
     async def run_forever(self) -> None:
         """A round every `relay_interval` (at once again while there is a backlog); an error is

@@ -15,7 +15,13 @@ class AttemptOutcome(StrEnum):
 
 @dataclass(frozen=True, kw_only=True)
 class DeliveryInput:
+    """A delivery to make, or (`attempts_made` > 0) to go on with after the relay's own first
+    attempt failed at `first_attempt_at`: the next is due at `next_attempt_at`."""
+
     delivery_id: str
+    attempts_made: int = 0
+    first_attempt_at: datetime | None = None
+    next_attempt_at: datetime | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -53,7 +59,10 @@ class RetryNow:
 
 @dataclass(frozen=True, kw_only=True)
 class MailInput:
+    """A mail to send; `retry_at`: not before then (the relay's own first send failed)."""
+
     notification_id: str
+    retry_at: datetime | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,4 +1,6 @@
 """MailWorkflow: one customer e-mail, sent by one activity, retried while the mail server is down.
+The relay sends each mail once itself (integration/dispatch.py) and starts this workflow only when
+that failed.
 
 The mail has its own workflow, never the order's: a mail server that is down delays mails, and
 neither blocks nor fails an order. The activity records the mail as `sending` (with its
@@ -24,8 +26,8 @@ SEND = RetryPolicy(
     non_retryable_error_types=["UnknownMail"],
 )
 GIVE_UP = timedelta(days=3)
-# A send talks to the server for at most SMTP_TIMEOUT a step (activities/mail.py); a worker that
-# dies mid-send delays the retry by this much.
+# A send talks to the server for at most SMTP_TIMEOUT a step (integration/mail/sender.py); a
+# worker that dies mid-send delays the retry by this much.
 SEND_TIMEOUT = timedelta(seconds=30)
 
 
@@ -35,6 +37,8 @@ class MailWorkflow:
 
     @workflow.run
     async def run(self, input: MailInput) -> None:
+        if input.retry_at is not None and input.retry_at > workflow.now():
+            await workflow.sleep(input.retry_at - workflow.now(), summary="Wait before a retry")
         try:
             await workflow.execute_activity(
                 A.SEND_MAIL,

@@ -1,10 +1,12 @@
 """WebhookDeliveryWorkflow: one event to one endpoint, POSTed until a 2xx or for 3 days.
 
-Attempts follow a growing schedule (seconds, then minutes, then hours). The waits are durable
-timers: a receiver down for an hour gets the event on the first attempt after it is back, and a
-worker restart loses no retry. A failed attempt is recorded with the time of the next; once the
-window is over the delivery ends `failed` and, if nothing reached its endpoint for that long,
-the endpoint is disabled. `retry_now` (support's retry) cuts the current wait short.
+The relay makes the first attempt itself (integration/dispatch.py) and starts this workflow only
+when that failed, saying so in the input. Attempts follow a growing schedule (seconds, then
+minutes, then hours). The waits are durable timers: a receiver down for an hour gets the event on
+the first attempt after it is back, and a worker restart loses no retry. A failed attempt is
+recorded with the time of the next; once the window is over the delivery ends `failed` and, if
+nothing reached its endpoint for that long, the endpoint is disabled. `retry_now` (support's
+retry) cuts the current wait short.
 """
 
 from contextlib import suppress
@@ -61,8 +63,10 @@ class WebhookDeliveryWorkflow:
 
     @workflow.run
     async def run(self, input: DeliveryInput) -> AttemptOutcome:
-        first = workflow.now()
-        attempt = 0
+        first = input.first_attempt_at or workflow.now()
+        attempt = input.attempts_made  # the relay's own first attempt, when it made one
+        if input.next_attempt_at is not None:
+            await self._wait_until(input.next_attempt_at, attempt)
         while True:
             attempt += 1
             wait = wait_after(attempt)
@@ -104,6 +108,15 @@ class WebhookDeliveryWorkflow:
             await workflow.wait_condition(lambda: self._retry_now, timeout=wait)
         self._retry_now = False
         workflow.set_current_details("")
+
+    async def _wait_until(self, due: datetime, attempt: int) -> None:
+        wait = due - workflow.now()
+        if wait > timedelta(0):
+            workflow.set_current_details(f"attempt {attempt} failed; next at {due:%H:%M:%S} UTC")
+            with suppress(TimeoutError):
+                await workflow.wait_condition(lambda: self._retry_now, timeout=wait)
+            self._retry_now = False
+            workflow.set_current_details("")
 
     async def _give_up(self, delivery_id: str, first: datetime) -> None:
         await workflow.execute_activity(

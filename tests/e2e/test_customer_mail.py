@@ -15,6 +15,8 @@ from tests.factories import ADDRESS
 from tests.harness.integration_stack import Integrated, integrated, integrated_settings
 from tests.harness.orders import MakeOrderBody, wait_for_status
 from tests.harness.storefront import completed_order, place, stock
+from tests.harness.webhooks import has_workflow
+from workflows.integration_contracts import mail_workflow_id
 
 pytestmark = pytest.mark.e2e
 US = ADDRESS | {"country": "US", "city": "Boston", "postal_code": "02108"}  # mails in English
@@ -61,6 +63,7 @@ def customer(email: str) -> dict[str, str]:
 
 async def test_a_german_customer_gets_the_happy_paths_mails_in_german_with_the_tracking_number(
     oms: Integrated,
+    temporal_env: WorkflowEnvironment,
     catcher: MailCatcher,
     order_body: MakeOrderBody,
 ) -> None:
@@ -78,6 +81,8 @@ async def test_a_german_customer_gets_the_happy_paths_mails_in_german_with_the_t
     assert [n["status"] for n in sent] == ["sent"] * 3
     assert all(n["language"] == "de" and n["to"] == email for n in sent)
     assert [m.message_id for m in got] == [n["message_id"] for n in sent]  # once each
+    workflows = [await has_workflow(temporal_env.client, mail_workflow_id(n["id"])) for n in sent]
+    assert workflows == [False] * 3  # each sent by the relay itself
     assert len([m for m in read_mailbox(catcher.directory) if m.to == email]) == 3
     confirmed, shipped, delivered = got
     assert "Bestellung" in confirmed.subject
@@ -114,6 +119,7 @@ async def test_a_cancelled_backorder_tells_the_customer_why_in_plain_words(
 
 async def test_a_mail_server_down_delays_the_mails_then_sends_each_once(
     oms: Integrated,
+    temporal_env: WorkflowEnvironment,
     catcher: MailCatcher,
     order_body: MakeOrderBody,
 ) -> None:
@@ -135,4 +141,6 @@ async def test_a_mail_server_down_delays_the_mails_then_sends_each_once(
     assert any(n["last_error"] and "451" in n["last_error"] for n in while_down)
     assert [n["status"] for n in after] == ["sent"] * 3
     assert sorted(m.message_id for m in got) == sorted(n["message_id"] for n in after)
+    workflows = [await has_workflow(temporal_env.client, mail_workflow_id(n["id"])) for n in after]
+    assert workflows == [True] * 3  # the relay's first send failed: each went on in one
     assert len({m.message_id for m in got}) == 3  # none twice

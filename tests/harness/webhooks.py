@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from uuid import uuid4
 
 from sqlalchemy import select
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -68,3 +70,14 @@ async def delivery_worker(
         activities=[activities.deliver_webhook, activities.give_up_webhook],
     ):
         yield queue
+
+
+async def has_workflow(client: Client, workflow_id: str) -> bool:
+    """Whether a workflow of that id was ever started (the relay's first try needs none)."""
+    try:
+        await client.get_workflow_handle(workflow_id).describe()
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            return False
+        raise
+    return True

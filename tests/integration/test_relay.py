@@ -8,6 +8,7 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.testing import WorkflowEnvironment
@@ -44,7 +45,7 @@ def own(own_engine: AsyncEngine) -> SessionFactory:
 
 @pytest.fixture
 def relay(own: SessionFactory, temporal_env: WorkflowEnvironment, settings: Settings) -> Relay:
-    mailing = settings.model_copy(update={"smtp_url": "smtp://127.0.0.1:1"})  # never sent here
+    mailing = settings.model_copy(update={"smtp_url": SecretStr("smtp://127.0.0.1:1")})  # unused
     return Relay(temporal_env.client, own, mailing)
 
 

@@ -11,10 +11,10 @@ from sqlalchemy import select
 from standardwebhooks import Webhook
 from temporalio.testing import WorkflowEnvironment
 
-from activities.webhooks import UNREADABLE
 from db import webhooks
 from db.models import EventRecord, WebhookAttemptRecord
 from db.session import SessionFactory
+from integration.delivery import UNREADABLE
 from settings import Settings
 from tests.harness.receiver import Reply, Seen, receiving
 from tests.harness.webhooks import delivery_worker, new_deliveries, new_endpoint
@@ -178,3 +178,37 @@ async def test_a_secret_sealed_under_another_server_secret_is_never_sent_unsigne
     assert receiver.requests == []
     assert delivery is not None
     assert delivery.last_error == UNREADABLE
+
+
+async def test_a_delivery_handed_on_after_the_relays_first_try_keeps_its_schedule_and_window(
+    time_env: WorkflowEnvironment, sessions: SessionFactory, hook_settings: Settings
+) -> None:
+    """The relay's first POST failed: the workflow's first is attempt 2, at the time the relay
+    recorded, and the three days count from the relay's try (14 attempts in all, as ever)."""
+    tried_at = await time_env.get_current_time()
+    due = tried_at + wait_after(1)
+    seen_at = []
+
+    async def answer(seen: Seen) -> Reply:
+        seen_at.append(await time_env.get_current_time())
+        return Reply(status=500)
+
+    async with receiving() as receiver:
+        receiver.answer = answer
+        endpoint_id, _ = await new_endpoint(sessions, hook_settings, receiver.url())
+        [delivery_id] = await new_deliveries(sessions, endpoint_id)
+        handed_on = DeliveryInput(
+            delivery_id=delivery_id, attempts_made=1, first_attempt_at=tried_at, next_attempt_at=due
+        )
+        async with delivery_worker(time_env, sessions, hook_settings) as queue:
+            outcome = await time_env.client.execute_workflow(
+                WebhookDeliveryWorkflow.run,
+                handed_on,
+                id=delivery_workflow_id(delivery_id),
+                task_queue=queue,
+            )
+
+    assert outcome == AttemptOutcome.FAILED
+    assert len(receiver.requests) == attempts_within_the_window() - 1 == 13
+    assert seen_at[0] >= due
+    assert seen_at[-1] - tried_at <= WINDOW
