@@ -8,6 +8,7 @@ every released version must keep replaying.
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -102,7 +103,7 @@ async def main(label: str) -> None:
 
 async def record_integration(env: WorkflowEnvironment, label: str) -> None:
     """An order found late (its SLA of a second passes while it waits for stock), a webhook
-    delivered on its second attempt, a customer e-mail sent."""
+    delivered on its second attempt, a customer e-mail sent; and what the relay hands on."""
     late = FakeWorld(short=[["SKU-RED-M"]] * 3)
     await record(env, f"late-{label}", late, ship_sla_s=1.0, backorder_recheck_s=1.5)
     world = FakeWorld(posts=[AttemptOutcome.FAILED])
@@ -110,6 +111,23 @@ async def record_integration(env: WorkflowEnvironment, label: str) -> None:
                        DeliveryInput(delivery_id=f"replay-{label}"))  # fmt: skip
     await record_other(env, f"mail_sent-{label}", FakeWorld(), MailWorkflow,
                        MailInput(notification_id=f"replay-{label}"))  # fmt: skip
+    await record_handed_on(env, label)
+
+
+async def record_handed_on(env: WorkflowEnvironment, label: str) -> None:
+    """Since v8 the relay tries first: a delivery and a mail it handed on after a failed try."""
+    now = await env.get_current_time()
+    handed_on = DeliveryInput(
+        delivery_id=f"replay-handed-{label}",
+        attempts_made=1,
+        first_attempt_at=now,
+        next_attempt_at=now + timedelta(seconds=1),
+    )
+    world = FakeWorld(posts=[AttemptOutcome.FAILED])
+    await record_other(env, f"webhook_handed_on-{label}", world, WebhookDeliveryWorkflow, handed_on)
+    later = await env.get_current_time() + timedelta(seconds=1)
+    mail = MailInput(notification_id=f"replay-handed-{label}", retry_at=later)
+    await record_other(env, f"mail_handed_on-{label}", FakeWorld(), MailWorkflow, mail)
 
 
 async def record_other(
