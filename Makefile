@@ -1,6 +1,7 @@
 # The commands people type. Needs only make and Python 3.11+: .venv gets pinned, hash-checked
 # packages from requirements/ (by uv, which make bootstraps with pip); the browser tests also need
-# Debian's chromium, libatomic1 and poppler-utils (make test installs them when run as root).
+# Debian's chromium, libatomic1 and poppler-utils (make test installs them when run as root;
+# make unit, poppler-utils for the invoice tests).
 #   make run            the whole OMS here (embedded Temporal + PostgreSQL), Ctrl-C stops it
 #   make unit           the quick loop: make lint, then the unit tests (no servers), under a minute
 #   make test           make lint, compose-check, then every test (the console's in Chromium too),
@@ -25,7 +26,7 @@ STAMP := $(VENV)/.requirements.installed
 # uv trusts the system's certificates, not only its own: a TLS-intercepting proxy works as for pip.
 export UV_SYSTEM_CERTS ?= 1
 
-.PHONY: help venv run unit test lint lock compose-check browser-deps bench check
+.PHONY: help venv run unit test lint lock compose-check browser-deps pdf-deps bench check
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
@@ -65,7 +66,7 @@ lint: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
 
-unit: lint
+unit: lint pdf-deps
 	$(BIN)/pytest tests/unit
 
 # Two processes (pytest-xdist), each with its own PostgreSQL and Temporal; a test module stays
@@ -83,15 +84,24 @@ check: venv
 compose-check: venv
 	$(BIN)/python -m devstack.compose_check docker-compose.yml
 
+# The invoice tests (make unit's too) render PDFs to PNG with Debian's poppler-utils (pdftoppm).
+pdf-deps:
+	@command -v pdftoppm >/dev/null && exit 0
+	if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+		echo "the invoice tests need pdftoppm: sudo apt-get install poppler-utils" >&2
+		exit 1
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get install -y -q --no-install-recommends poppler-utils \
+		|| { apt-get update -q && apt-get install -y -q --no-install-recommends poppler-utils; }
+
 # The console's browser tests drive Debian's Chromium through Playwright (which never downloads a
 # browser here). Playwright's bundled node driver needs libatomic1, which Chromium does not pull in.
-# The invoice tests render PDFs to PNG with Debian's poppler-utils (pdftoppm).
 CHROMIUM := /usr/bin/chromium
 PLAYWRIGHT_DRIVER := $(BIN)/python -m playwright --version
-browser-deps: venv
+browser-deps: venv pdf-deps
 	@missing=()
 	[ -x $(CHROMIUM) ] || missing+=(chromium)
-	command -v pdftoppm >/dev/null || missing+=(poppler-utils)  # the invoice tests render PDFs
 	if ! out=$$($(PLAYWRIGHT_DRIVER) 2>&1) && grep -q 'libatomic\.so\.1' <<< "$$out"; then
 		missing+=(libatomic1)
 	fi

@@ -130,6 +130,8 @@ async def main() -> None:
     """Run the worker, the reconciler and the relay until interrupted."""
     settings = get_settings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # httpx logs every request at INFO: a line per webhook POST, whose attempt is recorded anyway
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     settings.server_secret()  # at start, not at the first webhook: it unseals their secrets
     engine = create_engine(settings)
     sessions = create_session_factory(engine)

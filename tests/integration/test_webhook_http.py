@@ -6,6 +6,7 @@ import ssl
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -13,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from devstack.network import LOOPBACK, free_port
+from integration import webhooks
 from integration.webhooks import RESPONSE_KEPT, UrlRefused, post, resolve_allowed
 from tests.harness.receiver import Reply, receiving
 
@@ -169,6 +171,25 @@ async def test_https_sends_the_host_name_for_sni_and_checks_the_certificate(
     assert attempt.error is not None
     assert attempt.error.startswith("TLS certificate not accepted: self-signed certificate")
     assert receiver.requests == []
+
+
+async def test_https_to_a_receiver_whose_certificate_we_trust_is_delivered_over_tls(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As to a real receiver: the same TLS path, with the test's certificate as the only CA."""
+    names: list[str | None] = []
+    server = self_signed_tls(tmp_path, names)
+    trusting = httpx.create_ssl_context(verify=str(tmp_path / "cert.pem"), trust_env=False)
+    monkeypatch.setattr(webhooks, "_tls", lambda: trusting)
+    async with receiving(Reply(status=200), tls=server) as receiver:
+        url = receiver.url(host="localhost", scheme="https")
+        attempt = await post(url, BODY, {"webhook-id": "msg_1"}, allow_private=True)
+
+    assert attempt.ok, attempt.error
+    assert names == ["localhost"]
+    assert [(r.headers["host"], r.body) for r in receiver.requests] == [
+        (f"localhost:{receiver.port}", BODY)
+    ]
 
 
 async def test_resolving_returns_the_checked_addresses_of_a_name() -> None:
