@@ -92,6 +92,10 @@ class Settings(BaseSettings):
     # Events and webhooks (README "Events and webhooks"). The relay fans new events out to
     # webhook deliveries and customer e-mails every `relay_interval`.
     relay_interval: timedelta = timedelta(milliseconds=250)
+    # How long a relay holds the deliveries and mails it claimed for their first try: a worker
+    # that dies mid-round leaves them to another after this. Longer than a round's worst case
+    # (integration/dispatch.py: 40 s), or a slow round's rows may be tried twice.
+    relay_lease: timedelta = timedelta(seconds=60)
     # Webhook URLs must be https and resolve to public addresses; on, http and private,
     # loopback and link-local targets are allowed too (make run and the tests: local receivers).
     webhook_allow_private: bool = False

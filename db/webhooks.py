@@ -1,5 +1,6 @@
 """Webhook endpoints and their deliveries: one delivery per (endpoint, event, origin), each POST of
-it an attempt row. The relay fans events out; a delivery's workflow makes the attempts."""
+it an attempt row. The relay fans events out and makes each first attempt; a delivery's workflow
+makes the retries."""
 
 import secrets
 from collections.abc import Sequence

@@ -8,7 +8,7 @@ deliveries' workflows share the Temporal server and the worker's CPU with the or
 made here costs a POST (or an SMTP conversation) and two short transactions per batch.
 
 Each row is claimed under a lease (db/claims.py): two relays never try the same row, and one that
-dies mid-try leaves it to the next after `LEASE`. A POST that got through just before such a
+dies mid-try leaves it to the next after OMS_RELAY_LEASE. A POST that got through just before such a
 death is made again (at least once; a receiver dedupes by `webhook-id`) and a mail is sent again
 under the same Message-ID: the documented duplicate. An endpoint whose first try just failed is
 `FAILING`: its next deliveries go straight to workflows, so a receiver that hangs cannot hold the
@@ -39,11 +39,14 @@ from workflows.integration_contracts import DeliveryInput, MailInput
 from workflows.webhook_delivery import wait_after
 
 log = logging.getLogger(__name__)
-LEASE = timedelta(minutes=5)  # > a round's longest: ROUND / PER_ENDPOINT POSTs of 10 s each
+# A round is bounded, so that it ends within the lease (OMS_RELAY_LEASE, 60 s): at most
+# ROUND / PER_ENDPOINT waves of POSTs of at most 10 s, or MAILS / PER_SERVER waves of sends of at
+# most MAIL_TRY. 40 s either way.
 ROUND = 64  # deliveries claimed per round
-PER_ENDPOINT = 8  # POSTs in flight to one endpoint
-MAILS = 32  # mails claimed per round
+PER_ENDPOINT = 16  # POSTs in flight to one endpoint
+MAILS = 16  # mails claimed per round
 PER_SERVER = 8  # SMTP conversations in flight
+MAIL_TRY = 20.0  # seconds a first send may take in all (the workflow's sends have 30)
 FAILING = 60.0  # seconds an endpoint's deliveries skip the first try after one failed
 MAIL_RETRY = timedelta(seconds=5)  # after a failed first send, as the mail workflow's retries
 
@@ -70,7 +73,9 @@ class Dispatcher:
     async def deliver(self) -> int:
         """Claim a round of deliveries, try the fresh ones, hand the rest on; how many."""
         async with self._sessions.begin() as session:
-            claimed = await claims.claim(session, WebhookDeliveryRecord, ROUND, LEASE)
+            lease = self._settings.relay_lease
+            round_ = await claims.claim(session, WebhookDeliveryRecord, ROUND, lease)
+            claimed = round_.rows
             if not claimed:
                 return 0
             targets = {t.id: t for t in await webhooks.endpoints(session)}
@@ -83,8 +88,8 @@ class Dispatcher:
                 ended.append(row.id)  # retried by support, then ended by its workflow
             elif target is None or target.disabled or row.event_id not in found:
                 later.append(row)  # the workflow's attempt cancels it
-            elif row.attempts or self._is_failing(target.id):
-                later.append(row)
+            elif row.id in round_.taken_over or row.attempts or self._is_failing(target.id):
+                later.append(row)  # a dead relay may have started its workflow: use that
             else:
                 fresh.append((row, target, found[row.event_id]))
         tried = await self._try_all(fresh)
@@ -95,18 +100,24 @@ class Dispatcher:
     async def send(self) -> int:
         """Claim a round of mails, send the fresh ones, hand the rest on; how many."""
         async with self._sessions.begin() as session:
-            claimed = await claims.claim(session, NotificationRecord, MAILS, LEASE)
+            lease = self._settings.relay_lease
+            round_ = await claims.claim(session, NotificationRecord, MAILS, lease)
+        claimed = round_.rows
         if not claimed:
             return 0
+        again = round_.taken_over  # a dead relay may have started their workflows: use those
         fresh = [n.id for n in claimed if n.status == NotificationStatus.PENDING]
-        later = [n.id for n in claimed if n.status == NotificationStatus.SENDING]
+        fresh = [n for n in fresh if n not in again]
+        waiting = (NotificationStatus.PENDING, NotificationStatus.SENDING)
+        later = [n.id for n in claimed if n.status in waiting and n.id not in fresh]
         done = [n.id for n in claimed if n.id not in fresh and n.id not in later]
         gate = asyncio.Semaphore(PER_SERVER)
 
         async def first_send(notification_id: str) -> bool:
             async with gate:
                 try:
-                    await self._mailer.send(notification_id)
+                    async with asyncio.timeout(MAIL_TRY):
+                        await self._mailer.send(notification_id)
                 except Exception as err:  # recorded on the notification; its workflow retries
                     log.info("mail %s: first send failed: %s", notification_id, err)
                     return False

@@ -13,7 +13,7 @@ transaction only wrote its event.
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select
@@ -33,7 +33,8 @@ CURSOR = "relay"
 
 
 class Relay:
-    """One relay per worker process; `run_once` is one round, `run_forever` the loop."""
+    """One relay per worker process: `fan_out` is one round of the fan-out, `run_forever` runs
+    it and the dispatcher's rounds (integration/dispatch.py) in loops."""
 
     def __init__(self, client: Client, sessions: SessionFactory, settings: Settings) -> None:
         self._client = client
@@ -45,11 +46,6 @@ class Relay:
     def mails(self) -> bool:
         """E-mails are recorded and sent only when a mail server is configured."""
         return self._settings.smtp_url is not None
-
-    async def run_once(self) -> int:
-        """Fan out one batch and start what is waiting; returns how much it did."""
-        fanned = await self.fan_out()
-        return fanned + await self.start_waiting()
 
     async def fan_out(self) -> int:
         """Deliveries and notifications for the next batch of events; the events passed."""
@@ -67,20 +63,23 @@ class Relay:
             cursor.updated_at = datetime.now(UTC)
         return len(batch)
 
-    async def start_waiting(self) -> int:
-        """Try the deliveries and mails not handed off yet, and start workflows for what failed
-        (integration/dispatch.py); how many it took."""
-        return await self._dispatch.deliver() + await self._dispatch.send()
-
     async def run_forever(self) -> None:
-        """A round every `relay_interval` (at once again while there is a backlog); an error is
-        logged and the round tried again."""
+        """Fan-out, deliveries and mails, each in a loop of its own (a receiver that hangs holds
+        up neither new events nor mails): a round every `relay_interval`, at once again while
+        there is a backlog; an error is logged and the round tried again."""
+        await asyncio.gather(
+            self._repeat("fan-out", self.fan_out),
+            self._repeat("deliveries", self._dispatch.deliver),
+            self._repeat("e-mails", self._dispatch.send),
+        )
+
+    async def _repeat(self, name: str, round_: Callable[[], Awaitable[int]]) -> None:
         pause = self._settings.relay_interval.total_seconds()
         while True:
             try:
-                busy = await self.run_once()
+                busy = await round_()
             except Exception:
-                log.exception("relay round failed; trying again")
+                log.exception("relay: a round of %s failed; trying again", name)
                 busy = 0
             if not busy:
                 await asyncio.sleep(pause)

@@ -16,13 +16,14 @@ from db.events import public_id
 from db.invariants import check
 from db.models import EventRecord, NotificationRecord, WebhookAttemptRecord, WebhookDeliveryRecord
 from integration.mail.catcher import MailCatcher, read_mailbox
-from tests.harness.receiver import Reply, receiving
+from tests.harness.receiver import Reply, Seen, receiving
 from tests.harness.shop import Shop
 from tests.harness.webhooks import new_endpoint
 
 pytestmark = pytest.mark.faults
 
-RECOVERY = 120.0  # a killed activity is retried after its start_to_close timeout (30 s)
+RECOVERY = 120.0  # a dead worker's claims pass on after OMS_RELAY_LEASE (10 s here); a killed
+# activity is retried after its start_to_close timeout (30 s)
 ORDERS = 6
 
 
@@ -39,26 +40,37 @@ def world(catcher: MailCatcher) -> dict[str, str]:
         "OMS_SMTP_URL": catcher.url,
         "OMS_WEBHOOK_ALLOW_PRIVATE": "true",
         "OMS_RELAY_INTERVAL": "PT0.1S",
+        # The dead worker's claims pass to the new one after this (rounds here take ~2 s).
+        "OMS_RELAY_LEASE": "PT10S",
     }
 
 
 async def test_a_worker_killed_mid_delivery_loses_nothing_and_repeats_only_what_was_in_flight(
     shop: Shop, catcher: MailCatcher
 ) -> None:
-    async with receiving(Reply(status=200, delay=1.0)) as receiver:  # slow: POSTs in flight
+    hanging = True
+
+    async def answer(seen: Seen) -> Reply:
+        """The first POSTs are taken; from the tenth on they hang until the kill (in flight)."""
+        slow = hanging and len(receiver.requests) > 10
+        return Reply(status=200, delay=60.0 if slow else 0.0)
+
+    async with receiving() as receiver:
+        receiver.answer = answer
         await new_endpoint(shop.sessions, shop.stack.settings, receiver.url())
         first = shop.stack.start_worker()
         ids = await shop.place(ORDERS)
-        # The orders finish long before their events are all delivered: the kill hits the
-        # deliveries (and the mails still unsent), not the orders' own steps.
+        # The orders finish while their events' POSTs hang: deliveries never hold an order up.
+        # The kill hits the deliveries (and the mails still unsent), not the orders' own steps.
         await shop.all_finished(ids, within=60)
 
         async def busy() -> bool:
-            return len(receiver.requests) >= 10 and len(read_mailbox(catcher.directory)) >= 3
+            return len(receiver.requests) > 12 and len(read_mailbox(catcher.directory)) >= 3
 
         await shop.until(busy, "deliveries and e-mails under way", within=60)
         in_flight = len(receiver.requests) - await _succeeded_attempts(shop)
         shop.stack.kill_worker(first)
+        hanging = False  # the receiver is well again: what the new worker sends is taken
         shop.stack.start_worker()
         await shop.until(lambda: _all_out(shop), "every delivery and e-mail through", RECOVERY)
         posts = Counter(request.headers["webhook-id"] for request in receiver.requests)

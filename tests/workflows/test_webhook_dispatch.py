@@ -5,6 +5,7 @@ leases keep two relays from posting the same delivery; an endpoint that just fai
 first again."""
 
 import asyncio
+from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -14,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
-from db import webhooks
+from db import claims, webhooks
 from db.models import WebhookAttemptRecord, WebhookDeliveryRecord
 from db.session import SessionFactory, create_engine, create_session_factory
 from integration.dispatch import Dispatcher
@@ -125,18 +126,25 @@ async def test_a_refused_first_try_goes_on_in_a_workflow_from_the_second_attempt
 async def test_a_delivery_under_another_relays_lease_waits_for_the_lease_to_end(
     time_env: WorkflowEnvironment, own: SessionFactory, hook_settings: Settings
 ) -> None:
+    """No worker polls the queue here: the workflow the next relay starts waits, untried."""
     async with receiving() as receiver:
         endpoint_id, _ = await new_endpoint(own, hook_settings, receiver.url())
         [delivery_id] = await new_deliveries(own, endpoint_id)
         await lease(own, delivery_id, timedelta(minutes=1))  # a relay claimed it, then died
         relay = Dispatcher(time_env.client, own, hook_settings)
         while_held = await relay.deliver()
+        workflow_while_held = await has_workflow(time_env.client, delivery_workflow_id(delivery_id))
         await lease(own, delivery_id, -timedelta(seconds=1))  # its lease ran out
         after = await relay.deliver()
+        handle = time_env.client.get_workflow_handle(delivery_workflow_id(delivery_id))
+        running = (await handle.describe()).status
+        await handle.terminate("the test is over")
 
     assert (while_held, after) == (0, 1)
-    assert len(receiver.requests) == 1
-    assert [r.status for r in await rows(own, [delivery_id])] == ["succeeded"]
+    assert not workflow_while_held
+    assert receiver.requests == []  # the next relay hands it to its workflow, no first try
+    assert running == WorkflowExecutionStatus.RUNNING
+    assert [(r.started, r.claimed_until) for r in await rows(own, [delivery_id])] == [(True, None)]
 
 
 async def test_two_relays_at_once_post_each_delivery_once(
@@ -176,3 +184,39 @@ async def test_an_endpoint_that_just_refused_a_first_try_gets_its_next_deliverie
         handle = time_env.client.get_workflow_handle(delivery_workflow_id(delivery_id))
         assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
         await handle.terminate("the test is over")
+
+
+async def test_a_dead_relays_claims_go_on_in_workflows_once_its_lease_ends(
+    time_env: WorkflowEnvironment, own: SessionFactory, hook_settings: Settings
+) -> None:
+    """The dead relay may have started some of their workflows before it died: the next relay
+    starts (or finds) the workflow of each, and never tries them first itself."""
+    async with (
+        receiving(Reply(status=200)) as receiver,
+        delivery_worker(time_env, own, hook_settings) as queue,
+    ):
+        short = hook_settings.model_copy(
+            update={"relay_lease": timedelta(seconds=1), "task_queue": queue}
+        )
+        endpoint_id, _ = await new_endpoint(own, short, receiver.url())
+        ids = await new_deliveries(own, endpoint_id, count=70)
+        async with own.begin() as session:  # a relay claims a round, then dies
+            held = await claims.claim(session, WebhookDeliveryRecord, 64, timedelta(seconds=1))
+        relay = Dispatcher(time_env.client, own, short)
+        rounds = [await relay.deliver()]  # the 6 nobody held
+        posted_first = len(receiver.requests)
+        await asyncio.sleep(1.2)
+        rounds += [await relay.deliver(), await relay.deliver()]
+        taken_over = [row.id for row in held.rows]
+        outcomes = [
+            await time_env.client.get_workflow_handle(delivery_workflow_id(d)).result()
+            for d in taken_over
+        ]
+
+    sent = Counter(r.headers["webhook-id"] for r in receiver.requests)
+    assert rounds == [6, 64, 0]
+    assert posted_first == 6
+    assert outcomes == [AttemptOutcome.DELIVERED] * 64
+    assert len(sent) == 70
+    assert set(sent.values()) == {1}
+    assert [r.attempts for r in await rows(own, ids)] == [1] * 70
