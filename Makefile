@@ -70,10 +70,11 @@ unit: lint pdf-deps
 	$(BIN)/pytest tests/unit
 
 # Two processes (pytest-xdist), each with its own PostgreSQL and Temporal; a test module stays
-# in one process, its module fixtures with it. TEST_WORKERS=1 runs it in this process alone.
+# in one process, its module fixtures with it, and modules are handed out in collection order
+# (tests/conftest.py puts the slowest first). TEST_WORKERS=1 runs it in this process alone.
 TEST_WORKERS ?= 2
 test: lint compose-check browser-deps
-	$(BIN)/pytest $(if $(filter 1,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
+	$(BIN)/pytest $(if $(filter 1,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder)
 
 # Safe on a live system; exit 1 lists the violations. CHECK_ARGS=--require-terminal once idle.
 check: venv

@@ -5,7 +5,6 @@ truncate: each one writes its own SKUs, customers and task queue, so they cannot
 """
 
 from collections.abc import AsyncIterator, Iterator
-from datetime import timedelta
 from typing import Any
 from uuid import uuid4
 
@@ -23,11 +22,30 @@ from security.roles import Role
 from settings import Settings
 from tests.factories import make_order_body
 from tests.harness.binaries import TEMPORAL_CLI
-from tests.harness.keys import TEST_PAYLOAD_KEYS, TEST_SECRET, bearer, issue_key, payload_converter
+from tests.harness.keys import TEST_SECRET, bearer, issue_key, payload_converter
 from tests.harness.orders import MakeOrderBody, MakeSku, OrderBody
-from tests.harness.servers import migrate, serve_api, serve_http
+from tests.harness.servers import migrate, serve_api, serve_http, suite_settings
 from worker import build_worker
 from workflows.contracts import SEARCH_ATTRIBUTES
+
+# The slowest modules (they wait out timeouts and restarts), started first and in this order: under
+# `make test`'s two processes (`--dist loadfile --no-loadscope-reorder`) each takes two of the
+# four, and the many short modules fill in around them, instead of the four ending up queued last
+# in one process (xdist's own order: modules with the most tests first).
+SLOWEST_FIRST = (
+    "tests/faults/test_faults.py",
+    "tests/faults/test_return_faults.py",
+    "tests/faults/test_refund_faults.py",
+    "tests/faults/test_integration_faults.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        module = item.nodeid.partition("::")[0]
+        return SLOWEST_FIRST.index(module) if module in SLOWEST_FIRST else len(SLOWEST_FIRST)
+
+    items.sort(key=rank)  # stable: the rest keep their order
 
 
 @pytest.fixture(scope="session")
@@ -73,15 +91,7 @@ def settings(postgres_url: str, temporal_env: WorkflowEnvironment) -> Settings:
 
     Override with `settings.model_copy(update={...})`.
     """
-    return Settings(
-        database_url=postgres_url,
-        temporal_address=temporal_env.client.service_client.config.target_host,
-        task_queue=f"tq-{uuid4()}",
-        secret_key=TEST_SECRET,
-        payload_keys=TEST_PAYLOAD_KEYS,
-        sim_step_latency=timedelta(0),
-        sim_delivery_delay=timedelta(milliseconds=200),
-    )
+    return suite_settings(postgres_url, temporal_env)
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,9 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from uuid import uuid4
 
 import httpx
@@ -15,6 +17,7 @@ import psycopg
 import uvicorn
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
 from db.session import SessionFactory
@@ -27,6 +30,20 @@ from tests.harness.orders import OrderBody
 REPO = Path(__file__).resolve().parents[2]
 STARTUP = 10.0  # seconds for uvicorn to listen
 PROCESS_STARTUP = 30.0  # seconds for a uvicorn process to listen, or to stop
+
+
+def suite_settings(postgres_url: str, env: WorkflowEnvironment, **changes: Any) -> Settings:
+    """The session's servers, a task queue of its own, a fast world (and `changes`)."""
+    fields: dict[str, Any] = {
+        "database_url": postgres_url,
+        "temporal_address": env.client.service_client.config.target_host,
+        "task_queue": f"tq-{uuid4()}",
+        "secret_key": TEST_SECRET,
+        "payload_keys": TEST_PAYLOAD_KEYS,
+        "sim_step_latency": timedelta(0),
+        "sim_delivery_delay": timedelta(milliseconds=200),
+    }
+    return Settings(**(fields | changes))
 
 
 def migrate(url: str) -> None:

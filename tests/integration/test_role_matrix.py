@@ -3,22 +3,27 @@ callers get 401, a role without the route's scope 403, the others the route's ow
 
 A route with no example below fails here: add one, with the answer an allowed caller gets."""
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import uuid4
 
 import httpx
 import pytest
+from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from api.main import create_app
+from db.session import SessionFactory
 from security.roles import Role, Scope, may
+from settings import Settings
 from tests.harness.keys import bearer
 from tests.harness.orders import MakeOrderBody, MakeSku, wait_for_status
 from tests.harness.returns import wait_for_return
 from tests.harness.routes import Declared, declared_routes
+from tests.harness.servers import serve_api, suite_settings
 from tests.harness.support import NEW_ADDRESS
+from worker import build_worker
 
 pytestmark = pytest.mark.integration
 
@@ -27,6 +32,28 @@ ROUTES = [
 ]
 CALLERS: list[Role | None] = [None, *Role]  # None: no key at all
 SHARED: dict[str, Any] = {}  # what the examples may share: the session's database outlives a test
+
+
+@pytest.fixture(scope="module")
+def settings(postgres_url: str, temporal_env: WorkflowEnvironment) -> Settings:
+    """One app and one worker for the module's 300-odd cases (a fresh pair per case cost 0.4 s
+    each: two minutes of make test). The limiter is not what is tested here."""
+    return suite_settings(postgres_url, temporal_env, rate_limit="100000/second")
+
+
+@pytest.fixture(scope="module")
+async def api(settings: Settings, role_keys: dict[Role, str]) -> AsyncIterator[httpx.AsyncClient]:
+    async with serve_api(settings) as client:
+        client.headers.update(bearer(role_keys[Role.ADMIN]))
+        yield client
+
+
+@pytest.fixture(scope="module")
+async def worker(
+    temporal_env: WorkflowEnvironment, sessions: SessionFactory, settings: Settings
+) -> AsyncIterator[Worker]:
+    async with build_worker(temporal_env.client, sessions, settings) as running:
+        yield running
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ import ssl
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -179,7 +178,7 @@ async def test_https_to_a_receiver_whose_certificate_we_trust_is_delivered_over_
     """As to a real receiver: the same TLS path, with the test's certificate as the only CA."""
     names: list[str | None] = []
     server = self_signed_tls(tmp_path, names)
-    trusting = httpx.create_ssl_context(verify=str(tmp_path / "cert.pem"), trust_env=False)
+    trusting = ssl.create_default_context(cafile=str(tmp_path / "cert.pem"))
     monkeypatch.setattr(webhooks, "_tls", lambda: trusting)
     async with receiving(Reply(status=200), tls=server) as receiver:
         url = receiver.url(host="localhost", scheme="https")
