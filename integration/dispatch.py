@@ -7,7 +7,7 @@ to every event (`make bench --subscribers 1`: 0.7 orders/s against 3.3 without),
 deliveries' workflows share the Temporal server and the worker's CPU with the orders. A first try
 made here costs a POST (or an SMTP conversation) and two short transactions per batch.
 
-Each row is claimed under a lease (db/claims.py): two relays never try the same row, and one that
+Each row is claimed under a lease (db/leases.py): two relays never try the same row, and one that
 dies mid-try leaves it to the next after OMS_RELAY_LEASE. A POST that got through just before such a
 death is made again (at least once; a receiver dedupes by `webhook-id`) and a mail is sent again
 under the same Message-ID: the documented duplicate. An endpoint whose first try just failed is
@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from temporalio.client import Client
 
-from db import claims, webhooks
+from db import leases, webhooks
 from db.models import EventRecord, NotificationRecord, WebhookDeliveryRecord, WebhookEndpointRecord
 from db.notifications import NotificationStatus
 from db.session import SessionFactory
@@ -74,7 +74,7 @@ class Dispatcher:
         """Claim a round of deliveries, try the fresh ones, hand the rest on; how many."""
         async with self._sessions.begin() as session:
             lease = self._settings.relay_lease
-            round_ = await claims.claim(session, WebhookDeliveryRecord, ROUND, lease)
+            round_ = await leases.claim(session, WebhookDeliveryRecord, ROUND, lease)
             claimed = round_.rows
             if not claimed:
                 return 0
@@ -101,7 +101,7 @@ class Dispatcher:
         """Claim a round of mails, send the fresh ones, hand the rest on; how many."""
         async with self._sessions.begin() as session:
             lease = self._settings.relay_lease
-            round_ = await claims.claim(session, NotificationRecord, MAILS, lease)
+            round_ = await leases.claim(session, NotificationRecord, MAILS, lease)
         claimed = round_.rows
         if not claimed:
             return 0
@@ -134,7 +134,7 @@ class Dispatcher:
                     MailInput(notification_id=notification_id, retry_at=retry_at)
                 )
         async with self._sessions.begin() as session:
-            await claims.hand_off(session, NotificationRecord, [n.id for n in claimed])
+            await leases.hand_off(session, NotificationRecord, [n.id for n in claimed])
         return len(claimed)
 
     async def _try_all(
@@ -170,7 +170,7 @@ class Dispatcher:
                     failed.append(row)
                 else:
                     done.append(row.id)
-            await claims.hand_off(session, WebhookDeliveryRecord, done)
+            await leases.hand_off(session, WebhookDeliveryRecord, done)
         return failed
 
     async def _hand_on(self, rows: Sequence[WebhookDeliveryRecord]) -> None:
@@ -187,7 +187,7 @@ class Dispatcher:
             await start_delivery(self._client, after, queue)
         if rows:
             async with self._sessions.begin() as session:
-                await claims.hand_off(session, WebhookDeliveryRecord, [row.id for row in rows])
+                await leases.hand_off(session, WebhookDeliveryRecord, [row.id for row in rows])
 
     async def _start_mail(self, input: MailInput) -> None:
         queue = self._settings.task_queue

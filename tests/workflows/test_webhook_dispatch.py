@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
-from db import claims, webhooks
+from db import leases, webhooks
 from db.models import WebhookAttemptRecord, WebhookDeliveryRecord
 from db.session import SessionFactory, create_engine, create_session_factory
 from integration.dispatch import Dispatcher
@@ -201,7 +201,7 @@ async def test_a_dead_relays_claims_go_on_in_workflows_once_its_lease_ends(
         endpoint_id, _ = await new_endpoint(own, short, receiver.url())
         ids = await new_deliveries(own, endpoint_id, count=70)
         async with own.begin() as session:  # a relay claims a round, then dies
-            held = await claims.claim(session, WebhookDeliveryRecord, 64, timedelta(seconds=1))
+            held = await leases.claim(session, WebhookDeliveryRecord, 64, timedelta(seconds=1))
         relay = Dispatcher(time_env.client, own, short)
         rounds = [await relay.deliver()]  # the 6 nobody held
         posted_first = len(receiver.requests)
