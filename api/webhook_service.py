@@ -11,7 +11,7 @@ from temporalio.service import RPCError
 
 from api.errors import Conflict, NotFound, SupportUnavailable, field_error, invalid
 from api.integration_schemas import WebhookEndpointCreate, WebhookEndpointUpdate
-from db import events, webhooks
+from db import events, leases, webhooks
 from db.console_users import SecurityEvent, SecurityEventRepository
 from db.models import WebhookDeliveryRecord, WebhookEndpointRecord
 from db.webhooks import EVERY, SECRET_PURPOSE, DeliveryStatus
@@ -125,7 +125,7 @@ async def retry(
         raise SupportUnavailable(
             "the workflow service did not answer; the delivery is pending and will be tried"
         ) from err
-    await webhooks.mark_started(session, [delivery_id])
+    await leases.hand_off(session, WebhookDeliveryRecord, [delivery_id])
     await session.commit()
     return delivery
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import exists, select, tuple_, update
+from sqlalchemy import exists, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -119,12 +119,19 @@ async def fan_out(
     return [row["id"] for row in rows if row["id"] in new]
 
 
-async def mark_started(session: AsyncSession, delivery_ids: Sequence[str]) -> None:
-    await session.execute(
-        update(WebhookDeliveryRecord)
+async def deliveries_locked(
+    session: AsyncSession, delivery_ids: Sequence[str]
+) -> dict[str, WebhookDeliveryRecord]:
+    """The deliveries, locked for the caller's transaction (in id order: no deadlocks), by id."""
+    if not delivery_ids:
+        return {}
+    query = (
+        select(WebhookDeliveryRecord)
         .where(WebhookDeliveryRecord.id.in_(delivery_ids))
-        .values(started=True)
+        .order_by(WebhookDeliveryRecord.id)
+        .with_for_update()
     )
+    return {row.id: row for row in await session.scalars(query)}
 
 
 async def delivery(

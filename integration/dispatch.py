@@ -105,12 +105,14 @@ class Dispatcher:
         claimed = round_.rows
         if not claimed:
             return 0
-        again = round_.taken_over  # a dead relay may have started their workflows: use those
-        fresh = [n.id for n in claimed if n.status == NotificationStatus.PENDING]
-        fresh = [n for n in fresh if n not in again]
-        waiting = (NotificationStatus.PENDING, NotificationStatus.SENDING)
-        later = [n.id for n in claimed if n.status in waiting and n.id not in fresh]
-        done = [n.id for n in claimed if n.id not in fresh and n.id not in later]
+        fresh, later, done = [], [], []
+        for note in claimed:
+            if note.status not in (NotificationStatus.PENDING, NotificationStatus.SENDING):
+                done.append(note.id)  # sent, or failed, by its workflow
+            elif note.status == NotificationStatus.SENDING or note.id in round_.taken_over:
+                later.append(note.id)  # a dead relay may have started its workflow: use that
+            else:
+                fresh.append(note.id)
         gate = asyncio.Semaphore(PER_SERVER)
 
         async def first_send(notification_id: str) -> bool:
@@ -161,9 +163,9 @@ class Dispatcher:
         failed: list[WebhookDeliveryRecord] = []
         done = list(ended)
         async with self._sessions.begin() as session:
+            locked = await webhooks.deliveries_locked(session, [each.delivery_id for each in tried])
             for each in tried:
-                row = await webhooks.delivery(session, each.delivery_id, lock=True)
-                assert row is not None  # deliveries are never deleted
+                row = locked[each.delivery_id]  # deliveries are never deleted
                 next_at = each.at + wait_after(1)
                 await webhooks.record_attempt(session, row, each.outcome, next_at)
                 if row.status == DeliveryStatus.PENDING:
